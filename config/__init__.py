@@ -1,0 +1,1 @@
+"""Settings and the partner registry: read at the edges (CLI, app factory), passed down."""

@@ -1,0 +1,1 @@
+"""fedcat: the command line and the glue between the layers."""

@@ -1,0 +1,1 @@
+"""Turns harvested partner records into works and keeps them in a search engine."""

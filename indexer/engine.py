@@ -1,0 +1,176 @@
+"""One small search-engine interface, two engines (tantivy embedded, Elasticsearch).
+
+An engine stores one `IndexDocument` per work. What a query *means* (analysis, field
+boosts, how words combine) is decided once here, in `QueryCompiler`; an engine only
+supplies the primitive query objects of its own library.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from indexer import query as q
+from indexer.text import analyze
+
+#: Full-text fields and their weight when a patron searches all fields.
+TEXT_FIELDS = {"title": 4.0, "author": 3.0, "subject": 2.0, "isbn": 1.0, "other": 1.0}
+#: Score added to works held by the patron's home library: larger than any text score,
+#: so those works come first and relevance orders each group.
+HOME_LIBRARY_BOOST = 1000.0
+
+
+class EngineError(Exception):
+    """An engine failed to do what was asked."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot be reached (server down, index missing or locked)."""
+
+
+@dataclass
+class IndexDocument:
+    """What an engine stores for one work."""
+
+    work_id: str
+    #: TEXT_FIELDS name -> analysed tokens (from indexer.text.analyze)
+    text: dict[str, list[str]]
+    #: query.FACET_FIELDS name -> exact values
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    year: int | None = None
+    sort_title: str = ""
+    #: the display form of the work, returned as is in search hits
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+Q = TypeVar("Q")
+
+
+class QueryCompiler(ABC, Generic[Q]):
+    """Turns our query types into an engine's query objects through a few primitives."""
+
+    # -- primitives an engine supplies -------------------------------------------------
+    @abstractmethod
+    def term(self, field_name: str, token: str, boost: float = 1.0) -> Q: ...
+
+    @abstractmethod
+    def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> Q: ...
+
+    @abstractmethod
+    def all(self) -> Q: ...
+
+    @abstractmethod
+    def nothing(self) -> Q: ...
+
+    @abstractmethod
+    def boolean(self, must: list[Q], should: list[Q], must_not: list[Q]) -> Q:
+        """Documents matching every `must` (or, with no `must`, at least one `should`),
+        none of `must_not`; `should` adds to the score."""
+
+    @abstractmethod
+    def keyword_in(self, field_name: str, values: list[str]) -> Q: ...
+
+    @abstractmethod
+    def year_between(self, low: int | None, high: int | None) -> Q: ...
+
+    @abstractmethod
+    def constant(self, inner: Q, score: float) -> Q: ...
+
+    # -- shared meaning -----------------------------------------------------------------
+    def compile(self, node: q.Query) -> Q:
+        if isinstance(node, q.MatchAll):
+            return self.all()
+        if isinstance(node, q.Words):
+            return self._words(node)
+        if isinstance(node, q.Phrase):
+            return self._phrase(node)
+        if isinstance(node, q.And):
+            positives = [c for c in node.clauses if not isinstance(c, q.Not)]
+            negatives = [c.clause for c in node.clauses if isinstance(c, q.Not)]
+            must = [self.compile(c) for c in positives] or [self.all()]
+            return self.boolean(must, [], [self.compile(c) for c in negatives])
+        if isinstance(node, q.Or):
+            return self.boolean([], [self.compile(c) for c in node.clauses], [])
+        if isinstance(node, q.Not):
+            return self.boolean([self.all()], [], [self.compile(node.clause)])
+        raise TypeError(f"not a query node: {node!r}")
+
+    def _fields(self, field_name: str) -> dict[str, float]:
+        if field_name == "all":
+            return TEXT_FIELDS
+        if field_name not in TEXT_FIELDS:
+            raise ValueError(f"unknown search field {field_name!r}")
+        return {field_name: 1.0}
+
+    def _words(self, node: q.Words) -> Q:
+        tokens = analyze(node.text)
+        if not tokens:
+            return self.nothing()
+        fields = self._fields(node.field)
+        per_token = [
+            self.boolean([], [self.term(f, t, boost) for f, boost in fields.items()], [])
+            for t in tokens
+        ]
+        return per_token[0] if len(per_token) == 1 else self.boolean(per_token, [], [])
+
+    def _phrase(self, node: q.Phrase) -> Q:
+        tokens = analyze(node.text)
+        if not tokens:
+            return self.nothing()
+        fields = self._fields(node.field)
+        if len(tokens) == 1:
+            return self._words(q.Words(node.field, node.text))
+        return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
+
+    def request(self, request: q.SearchRequest) -> Q:
+        """The whole query of a search request: text, filters, year range, home library."""
+        must = [self.compile(request.query)]
+        for facet, values in request.filters.items():
+            if facet not in q.FACET_FIELDS:
+                raise ValueError(f"unknown filter field {facet!r}")
+            if values:
+                must.append(self.constant(self.keyword_in(facet, list(values)), 0.0))
+        if request.year_from is not None or request.year_to is not None:
+            must.append(self.constant(self.year_between(request.year_from, request.year_to), 0.0))
+        should = []
+        if request.home_library:
+            held = self.keyword_in("library", [request.home_library])
+            should.append(self.constant(held, HOME_LIBRARY_BOOST))
+        return self.boolean(must, should, []) if len(must) > 1 or should else must[0]
+
+
+class SearchEngine(ABC):
+    """The interface every engine implements; see tests/test_engine_conformance.py."""
+
+    name: str = "engine"
+
+    @abstractmethod
+    def upsert(self, documents: Sequence[IndexDocument]) -> None:
+        """Add or replace documents (by work_id). Visible after `commit`."""
+
+    @abstractmethod
+    def delete(self, work_ids: Sequence[str]) -> None:
+        """Remove documents by work_id; unknown ids are ignored. Visible after `commit`."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Make every change so far durable and visible to searches."""
+
+    @abstractmethod
+    def search(self, request: q.SearchRequest) -> q.SearchResult: ...
+
+    @abstractmethod
+    def get(self, work_id: str) -> dict[str, Any] | None:
+        """The stored payload of one work, or None."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every document (used by full rebuilds and tests)."""
+
+    def close(self) -> None:
+        """Release files, locks and connections."""

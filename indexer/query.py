@@ -1,0 +1,85 @@
+"""Engine-neutral query and result types.
+
+The web layer parses what a patron typed into these; each engine translates them into
+its own query objects. Nothing a user typed ever reaches an engine as query syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+#: Fields a patron can search by name; "all" searches every text field with boosts.
+SEARCH_FIELDS = ("all", "title", "author", "subject", "isbn")
+#: Keyword fields that can be counted as facets and used as filters.
+FACET_FIELDS = ("library", "format", "language", "subject_facet", "availability", "available_at")
+SORTS = ("relevance", "year_desc", "year_asc", "title")
+
+
+@dataclass(frozen=True)
+class Words:
+    """Every word of `text` must occur in `field` (in any order)."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """The words of `text` must occur next to each other, in order, in `field`."""
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class And:
+    clauses: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    clauses: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    clause: Query
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    pass
+
+
+Query = Union[Words, Phrase, And, Or, Not, MatchAll]
+
+
+@dataclass
+class SearchRequest:
+    query: Query = field(default_factory=MatchAll)
+    #: facet field -> accepted values; values of one field are ORed, fields are ANDed
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+    facets: tuple[str, ...] = ()
+    facet_size: int = 10
+    sort: str = "relevance"
+    offset: int = 0
+    limit: int = 10
+    #: rank works held by this library first (then the rest by relevance)
+    home_library: str | None = None
+
+
+@dataclass
+class Hit:
+    work_id: str
+    score: float
+    payload: dict[str, Any]  # the stored display form of the work
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
