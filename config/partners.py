@@ -66,7 +66,9 @@ def parse_registry(text: str, source: str = "<registry>") -> list[Partner]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{source}: not valid TOML: {exc}") from None
-    partners = [_partner(e, f"{source} partner #{i + 1}") for i, e in enumerate(data.get("partner", []))]
+    partners = [
+        _partner(e, f"{source} partner #{i + 1}") for i, e in enumerate(data.get("partner", []))
+    ]
     ids = [p.id for p in partners]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

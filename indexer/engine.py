@@ -124,10 +124,15 @@ class QueryCompiler(ABC, Generic[Q]):
             return self._words(q.Words(node.field, node.text))
         return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
 
-    def request(self, request: q.SearchRequest) -> Q:
-        """The whole query of a search request: text, filters, year range, home library."""
+    def request(self, request: q.SearchRequest, *, except_filter: str | None = None) -> Q:
+        """The whole query of a search request: text, filters, year range, home library.
+
+        `except_filter` leaves one facet's filter out, for counting that facet's other values.
+        """
         must = [self.compile(request.query)]
         for facet, values in request.filters.items():
+            if facet == except_filter:
+                continue
             if facet not in q.FACET_FIELDS:
                 raise ValueError(f"unknown filter field {facet!r}")
             if values:
@@ -139,6 +144,21 @@ class QueryCompiler(ABC, Generic[Q]):
             held = self.keyword_in("library", [request.home_library])
             should.append(self.constant(held, HOME_LIBRARY_BOOST))
         return self.boolean(must, should, []) if len(must) > 1 or should else must[0]
+
+
+def facet_groups(request: q.SearchRequest) -> list[tuple[str | None, list[str]]]:
+    """Which facets can be counted together.
+
+    Values inside one facet are ORed, so a facet that is filtered is counted without its own
+    filter (a patron sees the other values they could add); the rest share one count.
+    Returns (filter to leave out or None, facets) pairs.
+    """
+    filtered = [f for f in request.facets if request.filters.get(f)]
+    plain = [f for f in request.facets if not request.filters.get(f)]
+    groups: list[tuple[str | None, list[str]]] = [(f, [f]) for f in filtered]
+    if plain:
+        groups.append((None, plain))
+    return groups
 
 
 class SearchEngine(ABC):

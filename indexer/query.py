@@ -7,12 +7,20 @@ its own query objects. Nothing a user typed ever reaches an engine as query synt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 #: Fields a patron can search by name; "all" searches every text field with boosts.
 SEARCH_FIELDS = ("all", "title", "author", "subject", "isbn")
 #: Keyword fields that can be counted as facets and used as filters.
-FACET_FIELDS = ("library", "format", "language", "subject_facet", "availability", "available_at")
+FACET_FIELDS = (
+    "library",
+    "format",
+    "language",
+    "decade",
+    "subject_facet",
+    "availability",
+    "available_at",
+)
 SORTS = ("relevance", "year_desc", "year_asc", "title")
 
 
@@ -52,7 +60,7 @@ class MatchAll:
     pass
 
 
-Query = Union[Words, Phrase, And, Or, Not, MatchAll]
+Query = Words | Phrase | And | Or | Not | MatchAll
 
 
 @dataclass

@@ -1,0 +1,172 @@
+"""The union catalog: harvested records in, works out to the search engine.
+
+`Catalog` is the sink the harvester hands its batches to. A batch is applied in one SQLite
+transaction; the engine confirms the changed works before that transaction commits, so a
+checkpoint saved after `apply` returns never points past data the index lacks. Applying a
+batch twice gives the same result (kill -9 safe).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from lxml import etree
+
+from config.partners import Partner
+from indexer.documents import index_document, work_payload
+from indexer.engine import SearchEngine
+from indexer.model import Record
+from indexer.works import Change, WorkStore
+
+log = logging.getLogger(__name__)
+
+
+class HarvestedRecordLike(Protocol):
+    identifier: str
+    datestamp: str
+    deleted: bool
+    metadata: etree._Element | None
+
+
+@dataclass
+class ApplyReport:
+    """What one batch did, for the partner's run report."""
+
+    upserted: int = 0
+    deleted: int = 0
+    rejected: list[str] = field(default_factory=list)  # "identifier: reason"
+
+
+def open_state(path: Path) -> sqlite3.Connection:
+    """The SQLite state file, in WAL mode so the web app can read while a harvest writes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+class Catalog:
+    """Keeps the work store and the engine in step."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        engine: SearchEngine,
+        library_names: Mapping[str, str],
+        mapper=None,
+    ):
+        self.db = db
+        self.store = WorkStore(db)
+        self.engine = engine
+        self.library_names = dict(library_names)
+        if mapper is None:
+            from indexer.mapping import map_record as mapper
+        self.mapper = mapper
+        self.last_report = ApplyReport()
+
+    # -- the harvester's sink -----------------------------------------------------------
+    def apply(self, partner: Partner, records: Sequence[HarvestedRecordLike], run_id: str) -> None:
+        report = ApplyReport()
+        mapped: list[Record | str] = []
+        for harvested in records:
+            if harvested.deleted or harvested.metadata is None:
+                mapped.append(f"{partner.id}\x1f{harvested.identifier}")
+                continue
+            try:
+                mapped.append(
+                    self.mapper(
+                        partner,
+                        harvested.identifier,
+                        harvested.datestamp,
+                        harvested.metadata,
+                        partner.metadata_prefix,
+                    )
+                )
+            except ValueError as exc:
+                report.rejected.append(f"{harvested.identifier}: {exc}")
+        self._write(mapped, run_id, report)
+        self.last_report = report
+
+    def sweep(self, partner: Partner, run_id: str) -> int:
+        """Remove the partner's records that a complete full harvest did not see."""
+        stale = self.store.stale_records(partner.id, run_id)
+        if stale:
+            self._write(stale, run_id, ApplyReport())
+        return len(stale)
+
+    # -- direct use (demo loading, tests, reindex) --------------------------------------
+    def add_records(self, records: Iterable[Record], run_id: str = "") -> ApplyReport:
+        report = ApplyReport()
+        self._write(list(records), run_id, report)
+        return report
+
+    def remove_records(self, record_keys: Iterable[str]) -> ApplyReport:
+        report = ApplyReport()
+        self._write(list(record_keys), "", report)
+        return report
+
+    def reindex(self, batch_size: int = 1000) -> int:
+        """Rebuild the engine's documents from the work store (no harvest needed)."""
+        self.engine.clear()
+        batch: list[str] = []
+        total = 0
+        for work_id in self.store.work_ids():
+            batch.append(work_id)
+            if len(batch) >= batch_size:
+                total += self._index_works(set(batch), set())
+                batch = []
+        total += self._index_works(set(batch), set())
+        self.engine.commit()
+        return total
+
+    def work(self, work_id: str) -> dict[str, Any] | None:
+        """The payload of a work, built from the store (the source of truth)."""
+        members = self.store.records_of(work_id)
+        if not members:
+            return None
+        return self._payload(work_id, members)
+
+    # -- internals ----------------------------------------------------------------------
+    def _write(self, items: Sequence[Record | str], run_id: str, report: ApplyReport) -> None:
+        change = Change()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                if isinstance(item, Record):
+                    self.store.upsert(item, run_id, change)
+                    report.upserted += 1
+                else:
+                    self.store.delete(item, change)
+                    report.deleted += 1
+            self._index_works(change.reindex, change.removed)
+            self.engine.commit()
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _payload(self, work_id: str, members: list[tuple[Record, str]]) -> dict[str, Any]:
+        records = [r for r, _ in members]
+        merged_by = {r.key: m for r, m in members}
+        return work_payload(work_id, records, merged_by, self.library_names)
+
+    def _index_works(self, reindex: set[str], removed: set[str]) -> int:
+        documents = []
+        for work_id in sorted(reindex):
+            members = self.store.records_of(work_id)
+            if members:
+                payload = self._payload(work_id, members)
+                documents.append(index_document(payload, [r for r, _ in members]))
+            else:
+                removed = removed | {work_id}
+        if documents:
+            self.engine.upsert(documents)
+        if removed:
+            self.engine.delete(sorted(removed))
+        return len(documents)

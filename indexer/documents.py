@@ -1,0 +1,176 @@
+"""From a work (the records of one title at several libraries) to what engines store.
+
+The payload is the display form the API returns; the text and keyword fields are what
+searches and facets run on. Both are built here once, for every engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from indexer.engine import IndexDocument
+from indexer.model import AVAILABILITY, Record
+from indexer.text import analyze, fold
+
+#: MARC-ish "best record" preference when several libraries describe one work.
+_FORMAT_RANK = {"marc21": 0, "marcxml": 0, "mods": 1, "oai_dc": 2}
+
+
+def _richness(record: Record) -> tuple:
+    filled = sum(bool(v) for v in record.to_dict().values())
+    return (_FORMAT_RANK.get(record.source_format, 3), -filled, record.key)
+
+
+def primary_record(records: Sequence[Record]) -> Record:
+    """The record whose description the work shows: the fullest, MARC first."""
+    return min(records, key=_richness)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for record in records:
+        for holding in record.holdings:
+            rows.append(
+                {
+                    "library_id": holding.library_id,
+                    "library_name": library_names.get(holding.library_id, holding.library_id),
+                    "call_number": holding.call_number,
+                    "location": holding.location,
+                    "status": holding.status if holding.status in AVAILABILITY else "unknown",
+                    "catalog_url": holding.catalog_url,
+                    "record_id": record.identifier,
+                }
+            )
+    status_rank = {s: i for i, s in enumerate(AVAILABILITY)}
+    rows.sort(key=lambda h: (h["library_name"], status_rank[h["status"]], h["call_number"]))
+    return rows
+
+
+def work_payload(
+    work_id: str,
+    records: Sequence[Record],
+    merged_by: Mapping[str, str],
+    library_names: Mapping[str, str],
+) -> dict[str, Any]:
+    """The display form of a work: the primary record's description, every holding."""
+    main = primary_record(records)
+    vernacular: dict[str, list[str]] = {}
+    for record in records:
+        for name, values in record.vernacular.items():
+            vernacular[name] = _unique([*vernacular.get(name, []), *values])
+    return {
+        "id": work_id,
+        "title": main.title,
+        "subtitle": main.subtitle,
+        "part": main.part,
+        "responsibility": main.responsibility,
+        "contributors": [
+            {"name": c.name, "role": c.role, "vernacular": c.vernacular} for c in main.contributors
+        ],
+        "subjects": _unique(s.heading for r in records for s in r.subjects),
+        "classification": main.classification,
+        "isbns": _unique(i for r in records for i in r.isbns),
+        "issns": _unique(i for r in records for i in r.issns),
+        "oclc_numbers": _unique(o for r in records for o in r.oclc_numbers),
+        "lccn": main.lccn,
+        "language": main.language,
+        "format": main.format,
+        "publisher": main.publisher,
+        "place": main.place,
+        "year": main.year,
+        "edition": main.edition,
+        "physical_description": main.physical_description,
+        "notes": main.notes,
+        "urls": _unique(u for r in records for u in r.urls),
+        "vernacular": vernacular,
+        "holdings": _holdings(records, library_names),
+        "records": [
+            {
+                "partner_id": r.partner_id,
+                "identifier": r.identifier,
+                "source_format": r.source_format,
+                "merged_by": merged_by.get(r.key, ""),
+            }
+            for r in records
+        ],
+    }
+
+
+def _isbn10(isbn13: str) -> str:
+    if len(isbn13) != 13 or not isbn13.startswith("978") or not isbn13.isdigit():
+        return ""
+    body = isbn13[3:12]
+    check = sum((10 - i) * int(d) for i, d in enumerate(body)) % 11
+    return body + ("X" if (11 - check) % 11 == 10 else str((11 - check) % 11))
+
+
+def _tokens(values: Iterable[str]) -> list[str]:
+    tokens: list[str] = []
+    for value in values:
+        if value:
+            tokens.extend(analyze(value))
+    return tokens
+
+
+def sort_title(title: str) -> str:
+    return " ".join(analyze(title))[:200]
+
+
+def index_document(payload: dict[str, Any], records: Sequence[Record]) -> IndexDocument:
+    """The engine document of a work: analysed text, facet values, year, sort key."""
+    vern = payload["vernacular"]
+    holdings = payload["holdings"]
+    identifiers = [*payload["isbns"], *(_isbn10(i) for i in payload["isbns"]), *payload["issns"]]
+    identifiers += [*payload["oclc_numbers"], payload["lccn"]]
+    text = {
+        "title": _tokens(
+            [payload["title"], payload["subtitle"], payload["part"], *vern.get("title", [])]
+        ),
+        "author": _tokens(
+            [
+                *(c.name for r in records for c in r.contributors),
+                payload["responsibility"],
+                *vern.get("contributors", []),
+            ]
+        ),
+        "subject": _tokens([*payload["subjects"], *vern.get("subjects", [])]),
+        "isbn": _tokens(identifiers),
+        "other": _tokens(
+            [
+                payload["publisher"],
+                payload["place"],
+                payload["edition"],
+                *payload["notes"],
+                *(c for values in payload["classification"].values() for c in values),
+                *vern.get("publisher", []),
+                *vern.get("notes", []),
+            ]
+        ),
+    }
+    year = payload["year"]
+    keywords = {
+        "library": _unique(h["library_id"] for h in holdings),
+        "format": [payload["format"]] if payload["format"] else [],
+        "language": [payload["language"]] if payload["language"] else [],
+        "decade": [f"{year // 10 * 10}s"] if year else [],
+        "subject_facet": _unique(s.split(" -- ")[0] for s in payload["subjects"])[:20],
+        "availability": _unique(h["status"] for h in holdings),
+        "available_at": _unique(h["library_id"] for h in holdings if h["status"] == "available"),
+    }
+    return IndexDocument(
+        work_id=payload["id"],
+        text=text,
+        keywords=keywords,
+        year=year,
+        sort_title=sort_title(payload["title"]) or fold(payload["id"]),
+        payload=payload,
+    )

@@ -1,0 +1,240 @@
+"""The Elasticsearch engine, for consortia that outgrow one machine.
+
+The server may be a core-only build (no analysis-common): every field is analysed by our
+own code (indexer.text) and indexed with the built-in whitespace analyzer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
+from elasticsearch.helpers import BulkIndexError, bulk
+
+from indexer import query as q
+from indexer.engine import (
+    TEXT_FIELDS,
+    EngineError,
+    EngineUnavailable,
+    IndexDocument,
+    QueryCompiler,
+    SearchEngine,
+    facet_groups,
+)
+
+_SORTS = {
+    "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, "_score"],
+    "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, "_score"],
+    "title": [{"sort_title": "asc"}, "_score"],
+}
+
+
+def index_mappings() -> dict[str, Any]:
+    properties: dict[str, Any] = {"work_id": {"type": "keyword"}}
+    for name in TEXT_FIELDS:
+        properties[name] = {"type": "text", "analyzer": "whitespace"}
+    for name in q.FACET_FIELDS:
+        properties[name] = {"type": "keyword"}
+    properties["year"] = {"type": "integer"}
+    properties["sort_title"] = {"type": "keyword"}
+    properties["payload"] = {"type": "object", "enabled": False}
+    return {"dynamic": "strict", "properties": properties}
+
+
+class ElasticsearchCompiler(QueryCompiler[dict]):
+    def term(self, field_name: str, token: str, boost: float = 1.0) -> dict:
+        return {"term": {field_name: {"value": token, "boost": boost}}}
+
+    def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> dict:
+        return {"match_phrase": {field_name: {"query": " ".join(tokens), "boost": boost}}}
+
+    def all(self) -> dict:
+        return {"match_all": {}}
+
+    def nothing(self) -> dict:
+        return {"match_none": {}}
+
+    def boolean(self, must, should, must_not) -> dict:
+        clauses: dict[str, Any] = {}
+        if must:
+            clauses["must"] = must
+        if should:
+            clauses["should"] = should
+        if must_not:
+            clauses["must_not"] = must_not
+        if not must and not should:
+            clauses["must"] = [self.all()]
+        return {"bool": clauses}
+
+    def keyword_in(self, field_name: str, values: list[str]) -> dict:
+        return {"terms": {field_name: values}}
+
+    def year_between(self, low: int | None, high: int | None) -> dict:
+        bounds = {}
+        if low is not None:
+            bounds["gte"] = low
+        if high is not None:
+            bounds["lte"] = high
+        return {"range": {"year": bounds}}
+
+    def constant(self, inner: dict, score: float) -> dict:
+        return {"constant_score": {"filter": inner, "boost": score}}
+
+
+class ElasticsearchEngine(SearchEngine):
+    name = "elasticsearch"
+
+    def __init__(self, url: str, index: str = "fedcat-works", *, timeout: float = 10.0):
+        self.url = url
+        self.index = index
+        self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False)
+        self.compiler = ElasticsearchCompiler()
+        self._ready = False
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        """Run a client call, turning transport failures into our engine errors."""
+        try:
+            return fn(*args, **kwargs)
+        except TransportError as exc:  # connection refused, timeout
+            raise EngineUnavailable(
+                f"Elasticsearch at {self.url} is unreachable ({what}): {exc}"
+            ) from None
+        except ApiError as exc:
+            if exc.status_code in (502, 503, 504, 429):
+                raise EngineUnavailable(
+                    f"Elasticsearch at {self.url} is unavailable ({what})"
+                ) from None
+            raise EngineError(
+                f"Elasticsearch {what} failed: {exc.status_code} {exc.message}"
+            ) from None
+
+    def _ensure_index(self) -> None:
+        if self._ready:
+            return
+        exists = self._call("index check", self.client.indices.exists, index=self.index)
+        if not exists:
+            try:
+                self.client.indices.create(
+                    index=self.index,
+                    mappings=index_mappings(),
+                    settings={"number_of_shards": 1, "number_of_replicas": 0},
+                )
+            except ApiError as exc:
+                if exc.error != "resource_already_exists_exception":
+                    raise EngineError(f"cannot create index {self.index}: {exc.message}") from None
+            except TransportError as exc:
+                raise EngineUnavailable(
+                    f"Elasticsearch at {self.url} is unreachable: {exc}"
+                ) from None
+        self._ready = True
+
+    @staticmethod
+    def _source(doc: IndexDocument) -> dict[str, Any]:
+        source: dict[str, Any] = {"work_id": doc.work_id, "sort_title": doc.sort_title}
+        for name in TEXT_FIELDS:
+            if doc.text.get(name):
+                source[name] = " ".join(doc.text[name])
+        for name in q.FACET_FIELDS:
+            if doc.keywords.get(name):
+                source[name] = list(doc.keywords[name])
+        if doc.year is not None:
+            source["year"] = doc.year
+        source["payload"] = doc.payload
+        return source
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        if not actions:
+            return
+        self._ensure_index()
+        try:
+            bulk(self.client, actions, raise_on_error=True, refresh=False)
+        except BulkIndexError as exc:
+            failed = [
+                next(iter(item.values()))
+                for item in exc.errors
+                if next(iter(item.values())).get("status") != 404
+            ]
+            if failed:
+                ids = ", ".join(str(f.get("_id")) for f in failed[:5])
+                raise EngineError(
+                    f"Elasticsearch rejected {len(failed)} documents (e.g. {ids})"
+                ) from None
+        except TransportError as exc:
+            raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
+
+    def upsert(self, documents: Sequence[IndexDocument]) -> None:
+        self._bulk(
+            [
+                {
+                    "_op_type": "index",
+                    "_index": self.index,
+                    "_id": d.work_id,
+                    "_source": self._source(d),
+                }
+                for d in documents
+            ]
+        )
+
+    def delete(self, work_ids: Sequence[str]) -> None:
+        self._bulk([{"_op_type": "delete", "_index": self.index, "_id": w} for w in work_ids])
+
+    def commit(self) -> None:
+        self._ensure_index()
+        self._call("refresh", self.client.indices.refresh, index=self.index)
+
+    def clear(self) -> None:
+        self._call(
+            "delete index", self.client.indices.delete, index=self.index, ignore_unavailable=True
+        )
+        self._ready = False
+        self._ensure_index()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def search(self, request: q.SearchRequest) -> q.SearchResult:
+        self._ensure_index()
+        body: dict[str, Any] = {
+            "query": self.compiler.request(request),
+            "from": request.offset,
+            "size": request.limit,
+            "track_total_hits": True,
+            "_source": ["work_id", "payload"],
+        }
+        if request.sort in _SORTS:
+            body["sort"] = _SORTS[request.sort]
+        response = self._call("search", self.client.search, index=self.index, **body)
+        hits = [
+            q.Hit(h["_source"]["work_id"], float(h.get("_score") or 0.0), h["_source"]["payload"])
+            for h in response["hits"]["hits"]
+        ]
+        total = response["hits"]["total"]["value"]
+        return q.SearchResult(total, hits, self._facets(request))
+
+    def _facets(self, request: q.SearchRequest) -> dict[str, list[tuple[str, int]]]:
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for left_out, names in facet_groups(request):
+            aggs = {n: {"terms": {"field": n, "size": request.facet_size}} for n in names}
+            query = self.compiler.request(request, except_filter=left_out)
+            response = self._call(
+                "facets", self.client.search, index=self.index, query=query, aggs=aggs, size=0
+            )
+            for name in names:
+                buckets = response["aggregations"][name]["buckets"]
+                facets[name] = [(b["key"], b["doc_count"]) for b in buckets]
+        return facets
+
+    def get(self, work_id: str) -> dict[str, Any] | None:
+        self._ensure_index()
+        try:
+            doc = self.client.get(index=self.index, id=work_id, source=["payload"])
+        except NotFoundError:
+            return None
+        except TransportError as exc:
+            raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
+        return doc["_source"]["payload"]
+
+    def count(self) -> int:
+        self._ensure_index()
+        return self._call("count", self.client.count, index=self.index)["count"]

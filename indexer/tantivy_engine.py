@@ -1,0 +1,203 @@
+"""The embedded engine: a tantivy index in a directory on local disk.
+
+One process writes (the harvest), any number read (the web app); readers pick up a
+writer's commits by reloading. The writer's lock is taken lazily and released by close().
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from indexer import query as q
+from indexer.engine import (
+    TEXT_FIELDS,
+    EngineError,
+    EngineUnavailable,
+    IndexDocument,
+    QueryCompiler,
+    SearchEngine,
+    facet_groups,
+)
+
+_SORTS = {
+    "year_desc": ("year", tantivy.Order.Desc),
+    "year_asc": ("year", tantivy.Order.Asc),
+    "title": ("sort_title", tantivy.Order.Asc),
+}
+#: How often a reader looks for commits made by another process, in seconds.
+RELOAD_INTERVAL = 1.0
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("work_id", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name="whitespace")
+    for name in q.FACET_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_text_field("sort_title", tokenizer_name="raw", fast=True)
+    builder.add_bytes_field("payload", stored=True, indexed=False)
+    return builder.build()
+
+
+class TantivyCompiler(QueryCompiler[tantivy.Query]):
+    def __init__(self, schema: tantivy.Schema):
+        self.schema = schema
+
+    def term(self, field_name: str, token: str, boost: float = 1.0) -> tantivy.Query:
+        query = tantivy.Query.term_query(self.schema, field_name, token)
+        return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+    def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> tantivy.Query:
+        query = tantivy.Query.phrase_query(self.schema, field_name, tokens)
+        return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+    def all(self) -> tantivy.Query:
+        return tantivy.Query.all_query()
+
+    def nothing(self) -> tantivy.Query:
+        return tantivy.Query.empty_query()
+
+    def boolean(self, must, should, must_not) -> tantivy.Query:
+        Occur = tantivy.Occur
+        clauses = [(Occur.Must, c) for c in must] + [(Occur.Should, c) for c in should]
+        clauses += [(Occur.MustNot, c) for c in must_not]
+        return tantivy.Query.boolean_query(clauses)
+
+    def keyword_in(self, field_name: str, values: list[str]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, field_name, values)
+
+    def year_between(self, low: int | None, high: int | None) -> tantivy.Query:
+        return tantivy.Query.range_query(self.schema, "year", tantivy.FieldType.Integer, low, high)
+
+    def constant(self, inner: tantivy.Query, score: float) -> tantivy.Query:
+        return tantivy.Query.const_score_query(inner, score)
+
+
+class TantivyEngine(SearchEngine):
+    name = "tantivy"
+
+    def __init__(self, path: Path, *, writer_heap: int = 128_000_000):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = build_schema()
+        try:
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            raise EngineUnavailable(
+                f"tantivy index at {self.path} cannot be opened ({exc}); "
+                "rebuild it with `fedcat reindex`"
+            ) from None
+        self.compiler = TantivyCompiler(self.schema)
+        self._writer_heap = writer_heap
+        self._writer: tantivy.IndexWriter | None = None
+        self._reloaded_at = 0.0
+
+    # -- writing ----------------------------------------------------------------------
+    def _writing(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self.index.writer(heap_size=self._writer_heap, num_threads=1)
+            except ValueError as exc:
+                raise EngineUnavailable(
+                    f"tantivy index at {self.path} is being written by another process: {exc}"
+                ) from None
+        return self._writer
+
+    def _document(self, doc: IndexDocument) -> tantivy.Document:
+        out = tantivy.Document()
+        out.add_text("work_id", doc.work_id)
+        for name in TEXT_FIELDS:
+            tokens = doc.text.get(name)
+            if tokens:
+                out.add_text(name, " ".join(tokens))
+        for name in q.FACET_FIELDS:
+            for value in doc.keywords.get(name, ()):
+                out.add_text(name, value)
+        if doc.year is not None:
+            out.add_integer("year", doc.year)
+        out.add_text("sort_title", doc.sort_title)
+        out.add_bytes("payload", json.dumps(doc.payload, ensure_ascii=False).encode())
+        return out
+
+    def upsert(self, documents: Sequence[IndexDocument]) -> None:
+        writer = self._writing()
+        for doc in documents:
+            writer.delete_documents_by_term("work_id", doc.work_id)
+            writer.add_document(self._document(doc))
+
+    def delete(self, work_ids: Sequence[str]) -> None:
+        writer = self._writing()
+        for work_id in work_ids:
+            writer.delete_documents_by_term("work_id", work_id)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.commit()
+            except ValueError as exc:
+                raise EngineError(f"tantivy commit failed: {exc}") from None
+        self._reload(force=True)
+
+    def clear(self) -> None:
+        self._writing().delete_all_documents()
+        self.commit()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.wait_merging_threads()
+
+    # -- reading ----------------------------------------------------------------------
+    def _reload(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._reloaded_at >= RELOAD_INTERVAL:
+            self.index.reload()
+            self._reloaded_at = now
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._reload()
+        return self.index.searcher()
+
+    def search(self, request: q.SearchRequest) -> q.SearchResult:
+        searcher = self._searcher()
+        query = self.compiler.request(request)
+        kwargs: dict[str, Any] = {"offset": request.offset}
+        if request.sort in _SORTS:  # an explicit sort wins over home-library ranking
+            kwargs["order_by_field"], kwargs["order"] = _SORTS[request.sort]
+        found = searcher.search(query, max(request.limit, 1), **kwargs)
+        hits = []
+        for order_key, address in found.hits[: request.limit]:
+            stored = searcher.doc(address)
+            score = float(order_key) if isinstance(order_key, float) else 0.0
+            payload = json.loads(stored["payload"][0])
+            hits.append(q.Hit(stored["work_id"][0], score, payload))
+        return q.SearchResult(found.count, hits, self._facets(searcher, request))
+
+    def _facets(self, searcher: tantivy.Searcher, request: q.SearchRequest) -> dict:
+        facets: dict[str, list[tuple[str, int]]] = {}
+        for left_out, names in facet_groups(request):
+            query = self.compiler.request(request, except_filter=left_out)
+            spec = {n: {"terms": {"field": n, "size": request.facet_size}} for n in names}
+            result = searcher.aggregate(query, spec)
+            for name in names:
+                buckets = result.get(name, {}).get("buckets", [])
+                facets[name] = [(b["key"], b["doc_count"]) for b in buckets]
+        return facets
+
+    def get(self, work_id: str) -> dict[str, Any] | None:
+        searcher = self._searcher()
+        found = searcher.search(tantivy.Query.term_query(self.schema, "work_id", work_id), 1)
+        if not found.hits:
+            return None
+        return json.loads(searcher.doc(found.hits[0][1])["payload"][0])
+
+    def count(self) -> int:
+        return self._searcher().num_docs

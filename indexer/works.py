@@ -1,0 +1,248 @@
+"""Work matching: which records, from which libraries, describe the same title.
+
+Records are linked by match keys. Strong keys (ISBN, ISSN, OCLC number, LCCN) link any two
+records; the weak key (normalised title, part, first author, year, edition) links a record
+only to records where at least one side has no strong key, so two editions with their own
+ISBNs stay apart. Volumes of a set carry their part in every key, so a set ISBN shared by
+its volumes never merges them. Every record remembers the key that brought it into its
+work, so a merge can always be explained.
+
+The store is SQLite (the state file in the data directory): the normalised records, their
+keys and their work. Engines hold only derived documents and can be rebuilt from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from indexer.model import Record
+from indexer.text import analyze
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    record_key TEXT PRIMARY KEY,
+    partner_id TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    work_id TEXT NOT NULL,
+    merged_by TEXT NOT NULL DEFAULT '',
+    has_strong INTEGER NOT NULL,
+    run_id TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_work ON records(work_id);
+CREATE INDEX IF NOT EXISTS records_partner_run ON records(partner_id, run_id);
+CREATE TABLE IF NOT EXISTS record_keys (
+    match_key TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    PRIMARY KEY (match_key, record_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_keys_record ON record_keys(record_key);
+"""
+
+
+def match_keys(record: Record) -> list[str]:
+    """The keys that can link this record to others; strong keys first."""
+    part = "".join(analyze(record.part))
+    suffix = f"|{part}" if part else ""
+    strong = [f"isbn:{i}{suffix}" for i in record.isbns]
+    strong += [f"issn:{i}{suffix}" for i in record.issns]
+    strong += [f"oclc:{o}{suffix}" for o in record.oclc_numbers]
+    if record.lccn:
+        strong.append(f"lccn:{record.lccn.replace(' ', '')}{suffix}")
+    title = " ".join(analyze(record.title))
+    if not title:
+        return strong
+    author = next(iter(analyze(record.contributors[0].name)), "") if record.contributors else ""
+    edition = "".join(c for c in record.edition if c.isdigit())
+    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}"
+    return [*strong, weak]
+
+
+def _is_strong(key: str) -> bool:
+    return not key.startswith("title:")
+
+
+@dataclass
+class Change:
+    """What a batch did to works: the ones to re-index and the ones to delete."""
+
+    reindex: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+    def touch(self, work_id: str) -> None:
+        self.reindex.add(work_id)
+        self.removed.discard(work_id)
+
+    def drop(self, work_id: str) -> None:
+        self.removed.add(work_id)
+        self.reindex.discard(work_id)
+
+
+class WorkStore:
+    """Records grouped into works, in SQLite. Callers own the transaction (commit/rollback)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.db.executescript(SCHEMA)
+
+    # -- reading ----------------------------------------------------------------------
+    def records_of(self, work_id: str) -> list[tuple[Record, str]]:
+        rows = self.db.execute(
+            "SELECT data, merged_by FROM records WHERE work_id = ? ORDER BY record_key", (work_id,)
+        )
+        return [(Record.from_dict(json.loads(data)), merged_by) for data, merged_by in rows]
+
+    def work_of(self, record_key: str) -> str | None:
+        row = self.db.execute(
+            "SELECT work_id FROM records WHERE record_key = ?", (record_key,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def work_ids(self) -> Iterator[str]:
+        for (work_id,) in self.db.execute("SELECT DISTINCT work_id FROM records ORDER BY work_id"):
+            yield work_id
+
+    def record_count(self, partner_id: str | None = None) -> int:
+        if partner_id is None:
+            return self.db.execute("SELECT count(*) FROM records").fetchone()[0]
+        sql = "SELECT count(*) FROM records WHERE partner_id = ?"
+        return self.db.execute(sql, (partner_id,)).fetchone()[0]
+
+    def stale_records(self, partner_id: str, run_id: str) -> list[str]:
+        """Record keys of a partner not seen in `run_id` (vanished from its feed)."""
+        rows = self.db.execute(
+            "SELECT record_key FROM records WHERE partner_id = ? AND run_id != ?",
+            (partner_id, run_id),
+        )
+        return [key for (key,) in rows]
+
+    # -- matching -----------------------------------------------------------------------
+    def _candidates(self, keys: list[str], has_strong: bool) -> dict[str, str]:
+        """work_id -> the key that links this record to it."""
+        found: dict[str, str] = {}
+        for key in keys:
+            sql = (
+                "SELECT r.work_id, r.has_strong FROM record_keys k "
+                "JOIN records r ON r.record_key = k.record_key WHERE k.match_key = ?"
+            )
+            for work_id, other_strong in self.db.execute(sql, (key,)):
+                if _is_strong(key) or not (has_strong and other_strong):
+                    found.setdefault(work_id, key)
+        return found
+
+    def _new_work_id(self, seed: str) -> str:
+        for n in range(1000):
+            work_id = "w" + hashlib.sha1(f"{seed}#{n}".encode()).hexdigest()[:15]
+            if not self.db.execute(
+                "SELECT 1 FROM records WHERE work_id = ?", (work_id,)
+            ).fetchone():
+                return work_id
+        raise RuntimeError("could not allocate a work id")
+
+    def upsert(self, record: Record, run_id: str, change: Change) -> None:
+        previous = self._remove(record.key, change)
+        keys = match_keys(record)
+        has_strong = any(_is_strong(k) for k in keys)
+        candidates = self._candidates(keys, has_strong)
+        merged_by = ""
+        if not candidates:
+            reuse = (
+                previous
+                and not self.db.execute(
+                    "SELECT 1 FROM records WHERE work_id = ?", (previous,)
+                ).fetchone()
+            )
+            work_id = previous if reuse else self._new_work_id(record.key)
+        else:
+            work_id = previous if previous in candidates else min(candidates)
+            merged_by = candidates[work_id]
+            for other in candidates:
+                if other != work_id:
+                    self.db.execute(
+                        "UPDATE records SET work_id = ? WHERE work_id = ?", (work_id, other)
+                    )
+                    change.drop(other)
+        self.db.execute(
+            "INSERT INTO records (record_key, partner_id, identifier, work_id, merged_by,"
+            " has_strong, run_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.key,
+                record.partner_id,
+                record.identifier,
+                work_id,
+                merged_by,
+                int(has_strong),
+                run_id,
+                json.dumps(record.to_dict(), ensure_ascii=False),
+            ),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO record_keys (match_key, record_key) VALUES (?, ?)",
+            [(k, record.key) for k in keys],
+        )
+        change.touch(work_id)
+
+    def delete(self, record_key: str, change: Change) -> None:
+        self._remove(record_key, change)
+
+    def _remove(self, record_key: str, change: Change) -> str | None:
+        work_id = self.work_of(record_key)
+        if work_id is None:
+            return None
+        self.db.execute("DELETE FROM records WHERE record_key = ?", (record_key,))
+        self.db.execute("DELETE FROM record_keys WHERE record_key = ?", (record_key,))
+        self._split_if_disconnected(work_id, change)
+        return work_id
+
+    def _split_if_disconnected(self, work_id: str, change: Change) -> None:
+        """After a record left a work, the rest may no longer be linked: split them."""
+        rows = self.db.execute(
+            "SELECT r.record_key, r.has_strong, k.match_key FROM records r "
+            "JOIN record_keys k ON k.record_key = r.record_key WHERE r.work_id = ?",
+            (work_id,),
+        ).fetchall()
+        if not rows:
+            members = self.db.execute("SELECT 1 FROM records WHERE work_id = ?", (work_id,))
+            if members.fetchone() is None:
+                change.drop(work_id)
+            return
+        components = _components(rows)
+        if len(components) > 1:
+            components.sort(key=lambda c: (-len(c), min(c)))
+            for component in components[1:]:
+                new_id = self._new_work_id(min(component))
+                self.db.executemany(
+                    "UPDATE records SET work_id = ? WHERE record_key = ?",
+                    [(new_id, key) for key in component],
+                )
+                change.touch(new_id)
+        change.touch(work_id)
+
+
+def _components(rows: Iterable[tuple[str, int, str]]) -> list[set[str]]:
+    """Connected record groups, linking through keys by the same rule as matching."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_key: dict[str, list[tuple[str, int]]] = {}
+    for record_key, has_strong, key in rows:
+        parent.setdefault(record_key, record_key)
+        by_key.setdefault(key, []).append((record_key, has_strong))
+    for key, members in by_key.items():
+        for i, (a, a_strong) in enumerate(members):
+            for b, b_strong in members[i + 1 :]:
+                if _is_strong(key) or not (a_strong and b_strong):
+                    parent[find(a)] = find(b)
+    groups: dict[str, set[str]] = {}
+    for record_key in parent:
+        groups.setdefault(find(record_key), set()).add(record_key)
+    return list(groups.values())

@@ -1,0 +1,73 @@
+"""Shared fixtures: the engines (both, real), a catalog over each, temporary data dirs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from indexer.catalog import Catalog, open_state
+from indexer.tantivy_engine import TantivyEngine
+
+ENGINES = ("tantivy", "elasticsearch")
+ES_URL = os.environ.get("FEDCAT_ES_URL", "http://127.0.0.1:9200")
+
+
+def _es_reachable() -> str | None:
+    """None when the test server answers, else why not."""
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(ES_URL, request_timeout=3)
+    try:
+        client.cluster.health(timeout="3s")
+        return None
+    except Exception as exc:  # any failure means "not reachable" here
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    problem = _es_reachable()
+    if problem is not None:
+        message = f"Elasticsearch test server at {ES_URL} unreachable ({problem})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                message + " — in CI the ES tests must run, start it with .ci/elasticsearch.sh"
+            )
+        pytest.skip(message + "; start it with .ci/elasticsearch.sh start")
+    return ES_URL
+
+
+def make_engine(kind: str, request: pytest.FixtureRequest, tmp_path):
+    if kind == "tantivy":
+        return TantivyEngine(tmp_path / "tantivy")
+    from indexer.es_engine import ElasticsearchEngine
+
+    url = request.getfixturevalue("es_url")
+    return ElasticsearchEngine(url, f"fedcat-test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path):
+    """Each engine in turn: the same test runs against tantivy and Elasticsearch."""
+    instance = make_engine(request.param, request, tmp_path)
+    yield instance
+    if request.param == "elasticsearch":
+        instance.client.indices.delete(index=instance.index, ignore_unavailable=True)
+    instance.close()
+
+
+@pytest.fixture
+def catalog(engine, tmp_path):
+    """A catalog over each engine, with the demo partner names."""
+    db = open_state(tmp_path / "state.sqlite")
+    names = {
+        "north": "North City Library",
+        "south": "South University Library",
+        "east": "East County",
+    }
+    yield Catalog(db, engine, names)
+    db.close()

@@ -1,0 +1,216 @@
+"""The engine contract: every case runs against tantivy and a real Elasticsearch."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.documents import index_document, work_payload
+from indexer.query import And, MatchAll, Not, Or, Phrase, SearchRequest, Words
+from tests.fixtures.builders import record
+
+NAMES = {"north": "North", "south": "South", "east": "East"}
+
+
+def doc(work_id, *records):
+    payload = work_payload(work_id, records, {}, NAMES)
+    return index_document(payload, records)
+
+
+@pytest.fixture
+def shelf(engine):
+    engine.upsert(
+        [
+            doc(
+                "w1",
+                record(
+                    "north",
+                    "n1",
+                    "War and peace",
+                    author="Tolstoy, Leo",
+                    year=1869,
+                    subjects=("Russia -- History",),
+                    language="rus",
+                ),
+            ),
+            doc(
+                "w2",
+                record(
+                    "south",
+                    "s1",
+                    "Peace in our time",
+                    author="Smith, Jane",
+                    year=1990,
+                    status="on_loan",
+                ),
+            ),
+            doc(
+                "w3",
+                record(
+                    "east",
+                    "e1",
+                    "Histoire de la Révolution française",
+                    author="Michelet, Jules",
+                    year=1847,
+                    language="fre",
+                    subjects=("France -- History",),
+                ),
+            ),
+            doc(
+                "w4",
+                record("north", "n2", "中国历史研究", author="李明", year=2005, language="chi"),
+                record("east", "e2", "中国历史研究", author="李明", year=2005, language="chi"),
+            ),
+            doc(
+                "w5",
+                record(
+                    "south",
+                    "s2",
+                    "Maps of the world",
+                    year=2012,
+                    format="map",
+                    isbns=("9780140449136",),
+                ),
+            ),
+        ]
+    )
+    engine.commit()
+    return engine
+
+
+def ids(result):
+    return sorted(h.work_id for h in result.hits)
+
+
+def search(engine, query=None, **kwargs):
+    return engine.search(SearchRequest(query=query or MatchAll(), limit=20, **kwargs))
+
+
+def test_index_then_count_and_get(shelf):
+    assert shelf.count() == 5
+    payload = shelf.get("w4")
+    assert payload["title"] == "中国历史研究"
+    assert {h["library_id"] for h in payload["holdings"]} == {"north", "east"}
+    assert shelf.get("missing") is None
+
+
+def test_keyword_search_matches_all_words(shelf):
+    assert ids(search(shelf, Words("all", "peace"))) == ["w1", "w2"]
+    assert ids(search(shelf, Words("all", "war peace"))) == ["w1"]
+
+
+def test_search_folds_case_and_diacritics(shelf):
+    assert ids(search(shelf, Words("all", "REVOLUTION FRANCAISE"))) == ["w3"]
+
+
+def test_cjk_title_found_by_a_word_inside_it(shelf):
+    assert ids(search(shelf, Words("title", "历史"))) == ["w4"]
+
+
+def test_fielded_search_only_looks_in_that_field(shelf):
+    assert ids(search(shelf, Words("author", "tolstoy"))) == ["w1"]
+    assert ids(search(shelf, Words("title", "tolstoy"))) == []
+    assert ids(search(shelf, Words("subject", "history"))) == ["w1", "w3"]
+
+
+def test_isbn_search_finds_isbn13_and_isbn10(shelf):
+    assert ids(search(shelf, Words("isbn", "9780140449136"))) == ["w5"]
+    assert ids(search(shelf, Words("isbn", "0140449132"))) == ["w5"]
+
+
+def test_phrase_needs_words_in_order(shelf):
+    assert ids(search(shelf, Phrase("all", "war and peace"))) == ["w1"]
+    assert ids(search(shelf, Phrase("all", "peace and war"))) == []
+
+
+def test_boolean_or_and_not(shelf):
+    assert ids(search(shelf, Or((Words("all", "maps"), Words("all", "war"))))) == ["w1", "w5"]
+    assert ids(search(shelf, And((Words("all", "peace"), Not(Words("all", "war")))))) == ["w2"]
+    assert ids(search(shelf, Not(Words("all", "peace")))) == ["w3", "w4", "w5"]
+
+
+def test_title_match_ranks_above_subject_match(engine):
+    engine.upsert(
+        [
+            doc("t", record("north", "a", "History", year=2000)),
+            doc("s", record("north", "b", "Something else", subjects=("History",), year=2000)),
+        ]
+    )
+    engine.commit()
+    result = search(engine, Words("all", "history"))
+    assert [h.work_id for h in result.hits] == ["t", "s"]
+
+
+def test_facet_counts_cover_every_match(shelf):
+    result = search(shelf, facets=("library", "format", "language"))
+    assert dict(result.facets["library"]) == {"north": 2, "south": 2, "east": 2}
+    assert dict(result.facets["format"]) == {"book": 4, "map": 1}
+
+
+def test_filter_by_facet_value_and_or_inside_a_facet(shelf):
+    assert ids(search(shelf, filters={"library": ["east"]})) == ["w3", "w4"]
+    assert ids(search(shelf, filters={"library": ["east", "south"]})) == ["w2", "w3", "w4", "w5"]
+    both = search(shelf, filters={"library": ["east"], "language": ["chi"]})
+    assert ids(both) == ["w4"]
+
+
+def test_filtered_facet_still_counts_its_other_values(shelf):
+    result = search(shelf, filters={"library": ["east"]}, facets=("library", "language"))
+    assert dict(result.facets["library"]) == {"north": 2, "south": 2, "east": 2}
+    assert dict(result.facets["language"]) == {"fre": 1, "chi": 1}
+
+
+def test_availability_filter(shelf):
+    assert ids(search(shelf, Words("all", "peace"), filters={"available_at": ["south"]})) == []
+    assert ids(search(shelf, filters={"availability": ["on_loan"]})) == ["w2"]
+
+
+def test_year_range(shelf):
+    assert ids(search(shelf, year_from=1800, year_to=1900)) == ["w1", "w3"]
+    assert ids(search(shelf, year_from=2000)) == ["w4", "w5"]
+
+
+def test_sort_by_year_and_title(shelf):
+    by_year = search(shelf, sort="year_desc")
+    assert [h.work_id for h in by_year.hits][:3] == ["w5", "w4", "w2"]
+    by_title = search(shelf, sort="title")
+    assert [h.payload["title"] for h in by_title.hits][:2] == [
+        "Histoire de la Révolution française",
+        "Maps of the world",
+    ]
+
+
+def test_home_library_works_come_first(shelf):
+    result = search(shelf, Words("all", "peace"), home_library="south")
+    assert [h.work_id for h in result.hits] == ["w2", "w1"]
+
+
+def test_paging_returns_disjoint_pages_and_the_total(shelf):
+    first = shelf.search(SearchRequest(sort="year_asc", offset=0, limit=2))
+    second = shelf.search(SearchRequest(sort="year_asc", offset=2, limit=2))
+    assert first.total == second.total == 5
+    assert len(first.hits) == len(second.hits) == 2
+    assert not {h.work_id for h in first.hits} & {h.work_id for h in second.hits}
+
+
+def test_update_replaces_the_document(shelf):
+    shelf.upsert([doc("w2", record("south", "s1", "Peace treaty", year=1919))])
+    shelf.commit()
+    assert shelf.count() == 5
+    assert ids(search(shelf, Words("all", "treaty"))) == ["w2"]
+    assert ids(search(shelf, Words("all", "time"))) == []
+
+
+def test_delete_removes_the_document(shelf):
+    shelf.delete(["w1", "unknown"])
+    shelf.commit()
+    assert shelf.count() == 4
+    assert ids(search(shelf, Words("all", "war"))) == []
+
+
+def test_clear_empties_the_index(shelf):
+    shelf.clear()
+    assert shelf.count() == 0
+
+
+def test_words_without_letters_match_nothing(shelf):
+    assert search(shelf, Words("all", "&&&")).total == 0
