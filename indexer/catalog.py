@@ -65,13 +65,15 @@ class Catalog:
         self.store = WorkStore(db)
         self.engine = engine
         self.library_names = dict(library_names)
-        if mapper is None:
-            from indexer.mapping import map_record as mapper
-        self.mapper = mapper
+        self._mapper = mapper
         self.last_report = ApplyReport()
 
     # -- the harvester's sink -----------------------------------------------------------
     def apply(self, partner: Partner, records: Sequence[HarvestedRecordLike], run_id: str) -> None:
+        if self._mapper is None:
+            from indexer.mapping import map_record
+
+            self._mapper = map_record
         report = ApplyReport()
         mapped: list[Record | str] = []
         for harvested in records:
@@ -80,7 +82,7 @@ class Catalog:
                 continue
             try:
                 mapped.append(
-                    self.mapper(
+                    self._mapper(
                         partner,
                         harvested.identifier,
                         harvested.datestamp,

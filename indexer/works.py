@@ -144,21 +144,31 @@ class WorkStore:
         raise RuntimeError("could not allocate a work id")
 
     def upsert(self, record: Record, run_id: str, change: Change) -> None:
+        """Add or replace a record; an unchanged record is only marked as seen in `run_id`."""
+        data = json.dumps(record.to_dict(), ensure_ascii=False)
+        old = self.db.execute(
+            "SELECT data, merged_by FROM records WHERE record_key = ?", (record.key,)
+        ).fetchone()
+        if old and old[0] == data:
+            sql = "UPDATE records SET run_id = ? WHERE record_key = ?"
+            self.db.execute(sql, (run_id, record.key))
+            return
         previous = self._remove(record.key, change)
         keys = match_keys(record)
         has_strong = any(_is_strong(k) for k in keys)
         candidates = self._candidates(keys, has_strong)
         merged_by = ""
         if not candidates:
-            reuse = (
-                previous
-                and not self.db.execute(
-                    "SELECT 1 FROM records WHERE work_id = ?", (previous,)
-                ).fetchone()
-            )
+            in_use = "SELECT 1 FROM records WHERE work_id = ?"
+            reuse = previous and not self.db.execute(in_use, (previous,)).fetchone()
             work_id = previous if reuse else self._new_work_id(record.key)
+        elif previous in candidates:
+            # a changed record staying in its work keeps its explanation while it still holds
+            work_id = previous
+            still_valid = old and (not old[1] or old[1] in keys)
+            merged_by = old[1] if still_valid else candidates[work_id]
         else:
-            work_id = previous if previous in candidates else min(candidates)
+            work_id = min(candidates)
             merged_by = candidates[work_id]
             for other in candidates:
                 if other != work_id:
@@ -177,7 +187,7 @@ class WorkStore:
                 merged_by,
                 int(has_strong),
                 run_id,
-                json.dumps(record.to_dict(), ensure_ascii=False),
+                data,
             ),
         )
         self.db.executemany(
