@@ -1,0 +1,40 @@
+# The two commands in README.md: `make demo` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint setup es-start es-stop bench-smoke clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Harvest the bundled demo partner libraries into the embedded index and serve the search page.
+demo: $(STAMP)
+	$(BIN)/fedcat demo
+
+## Set up everything (venv, Elasticsearch, chromium) and run the whole test suite on both engines.
+test: $(STAMP)
+	.ci/setup-browser.sh
+	.ci/elasticsearch.sh start
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . ; status=$$?; \
+	if [ $$status -eq 0 ]; then FEDCAT_ES_URL=$$(.ci/elasticsearch.sh url) $(BIN)/pytest -ra; status=$$?; fi; \
+	.ci/elasticsearch.sh stop; exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+es-start:
+	.ci/elasticsearch.sh start
+
+es-stop:
+	.ci/elasticsearch.sh stop
+
+clean:
+	rm -rf $(VENV) data *.egg-info

@@ -1,0 +1,206 @@
+"""The `fedcat` command: harvest partners, serve the search page, show status, run the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from config.partners import Partner, RegistryError, load_registry
+from config.settings import Settings, SettingsError, from_environment
+
+
+def _settings() -> Settings:
+    try:
+        return from_environment()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _partners(settings: Settings, wanted: tuple[str, ...] = ()) -> list[Partner]:
+    try:
+        partners = load_registry(settings.partners_file)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
+    if wanted:
+        known = {p.id for p in partners}
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise click.ClickException(
+                f"unknown partner(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        partners = [p for p in partners if p.id in wanted]
+    return partners
+
+
+def _open_catalog(settings: Settings, partners: list[Partner]):
+    from indexer.catalog import Catalog, open_state
+    from indexer.engine import EngineError
+    from indexer.engines import open_engine
+
+    try:
+        engine = open_engine(
+            settings.engine,
+            index_dir=settings.index_dir,
+            es_url=settings.es_url,
+            es_index=settings.es_index,
+        )
+    except EngineError as exc:
+        raise click.ClickException(str(exc)) from None
+    db = open_state(settings.state_db)
+    return Catalog(db, engine, {p.id: p.name for p in partners})
+
+
+@click.group()
+@click.version_option(package_name="fedcat")
+def main() -> None:
+    """fedcat: federated search across partner library catalogues.
+
+    Settings come from the environment: FEDCAT_DATA_DIR (state and the embedded index),
+    FEDCAT_ENGINE (tantivy | elasticsearch), FEDCAT_ES_URL, FEDCAT_PARTNERS (the registry).
+    """
+
+
+@main.command()
+def partners() -> None:
+    """List the partner libraries in the registry."""
+    settings = _settings()
+    for p in _partners(settings):
+        click.echo(f"{p.id:<12} {p.name:<36} {p.metadata_prefix:<8} {p.base_url}")
+
+
+@main.command()
+@click.argument("partner_ids", nargs=-1)
+@click.option("--full", is_flag=True, help="Re-harvest everything and remove vanished records.")
+@click.option("--from", "from_date", help="Harvest records changed since this date (YYYY-MM-DD).")
+@click.option("--concurrency", default=4, show_default=True, help="Partners harvested at once.")
+@click.option("--quiet", is_flag=True, help="No live progress display.")
+def harvest(partner_ids, full, from_date, concurrency, quiet) -> None:
+    """Harvest PARTNER_IDS (default: every partner) into the index.
+
+    Incremental by default: each partner continues from its checkpoint. A failing partner
+    is reported and stops only that partner.
+    """
+    settings = _settings()
+    chosen = _partners(settings, partner_ids)
+    every = _partners(settings)
+    report = run_harvest(
+        settings,
+        chosen,
+        every,
+        full=full,
+        from_date=from_date,
+        concurrency=concurrency,
+        quiet=quiet,
+    )
+    failed = [p for p in report.partners if p.error]
+    if failed:
+        raise click.ClickException(
+            "; ".join(f"{p.partner_id}: {p.error}" for p in failed) + f" (report: {report.path})"
+        )
+
+
+def run_harvest(settings, chosen, every, *, full=False, from_date=None, concurrency=4, quiet=False):
+    from harvester.checkpoints import Checkpoints
+    from harvester.runner import harvest as run
+
+    from fedcat.progress import HarvestProgress
+
+    catalog = _open_catalog(settings, every)
+    checkpoints = Checkpoints(settings.state_db, reports_dir=settings.data_dir / "reports")
+    try:
+        with HarvestProgress(chosen, enabled=not quiet) as progress:
+            report = asyncio.run(
+                run(
+                    chosen,
+                    catalog,
+                    checkpoints,
+                    full=full,
+                    from_date=from_date,
+                    concurrency=concurrency,
+                    progress=progress,
+                )
+            )
+    finally:
+        catalog.engine.close()
+    click.echo(report.summary())
+    return report
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Per partner: last success, records, deleted, errors, next incremental start."""
+    from harvester.checkpoints import Checkpoints
+
+    settings = _settings()
+    partners = _partners(settings)
+    rows = Checkpoints(settings.state_db, reports_dir=settings.data_dir / "reports").status(
+        [p.id for p in partners]
+    )
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+        return
+    click.echo(
+        f"{'partner':<12} {'last success':<22} {'records':>8} {'deleted':>8} {'errors':>7}  next from"
+    )
+    for r in rows:
+        click.echo(
+            f"{r.partner_id:<12} {r.last_success or '-':<22} {r.records:>8} {r.deleted:>8} "
+            f"{r.errors:>7}  {r.next_from or '-'}"
+        )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the search page, record pages and the JSON API."""
+    from search_ui.app import create_app
+
+    settings = _settings()
+    app = create_app(settings, partners=_partners(settings))
+    click.echo(f"fedcat search page: http://{host}:{port}/  (engine: {settings.engine})")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True)
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the stored records (no harvest needed)."""
+    settings = _settings()
+    catalog = _open_catalog(settings, _partners(settings))
+    try:
+        count = catalog.reindex()
+    finally:
+        catalog.engine.close()
+    click.echo(f"reindexed {count} works into {settings.engine}")
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, help="Port of the search page.")
+@click.option("--no-serve", is_flag=True, help="Harvest the demo partners, then stop.")
+def demo(port: int, no_serve: bool) -> None:
+    """Start the demo partner libraries, harvest them, and serve the search page."""
+    from demo.servers import running_demo_libraries
+
+    settings = _settings()
+    partners = _partners(settings)
+    with running_demo_libraries() as urls:
+        click.echo("demo partner libraries: " + ", ".join(urls))
+        run_harvest(settings, partners, partners, quiet=not sys.stderr.isatty())
+        if no_serve:
+            return
+        from search_ui.app import create_app
+        from werkzeug.serving import run_simple
+
+        app = create_app(settings, partners=partners)
+        click.echo(f"fedcat search page: http://127.0.0.1:{port}/  (try: jazz, guitar, histoire)")
+        run_simple("127.0.0.1", port, app, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

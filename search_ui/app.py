@@ -1,0 +1,192 @@
+"""The Flask app: the patron's search page, record pages and the JSON API.
+
+Created by `create_app(settings)`: configuration is read at this edge and passed down.
+Errors never leak a stack trace: API errors are JSON with a status and a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from flask import Flask, abort, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from config.partners import Partner, load_registry
+from config.settings import Settings
+from indexer.engine import EngineError, EngineUnavailable, SearchEngine
+from indexer.engines import open_engine
+from search_ui.query_parser import BadQuery
+from search_ui.request_params import BadParameter, search_request_from_params
+from search_ui.results import order_holdings, search_response
+
+log = logging.getLogger(__name__)
+
+FACET_LABELS = {
+    "library": "Library",
+    "format": "Format",
+    "language": "Language",
+    "decade": "Decade",
+    "subject_facet": "Subject",
+    "availability": "Availability",
+    "available_at": "Available at",
+}
+STATUS_LABELS = {
+    "available": "Available",
+    "on_loan": "On loan",
+    "not_loanable": "Library use only",
+    "unknown": "Ask at the library",
+}
+
+
+def active_filters(args) -> dict[str, list[str]]:
+    """The facet filters in the URL: repeated f.<facet>=<value> parameters."""
+    return {k[2:]: args.getlist(k) for k in args if k.startswith("f.")}
+
+
+def toggle_filter(args, facet: str, value: str) -> dict[str, list[str]]:
+    """The URL parameters with one facet value added, or removed if it was there."""
+    params = {k: args.getlist(k) for k in args if k != "page"}
+    key = f"f.{facet}"
+    values = params.get(key, [])
+    params[key] = [v for v in values if v != value] if value in values else [*values, value]
+    return params
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: SearchEngine | None = None,
+    partners: list[Partner] | None = None,
+) -> Flask:
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    partners = partners if partners is not None else load_registry(settings.partners_file)
+    by_id = {p.id: p for p in partners}
+    state: dict[str, Any] = {"engine": engine}
+
+    def current_engine() -> SearchEngine:
+        if state["engine"] is None:
+            state["engine"] = open_engine(
+                settings.engine,
+                index_dir=settings.index_dir,
+                es_url=settings.es_url,
+                es_index=settings.es_index,
+            )
+        return state["engine"]
+
+    def run_search(params) -> tuple[Any, dict[str, Any]]:
+        search = search_request_from_params(params, known_libraries=set(by_id))
+        result = current_engine().search(search)
+        return search, search_response(search, result)
+
+    def is_api() -> bool:
+        return request.path.startswith("/api/")
+
+    # -- errors -------------------------------------------------------------------------
+    @app.errorhandler(BadQuery)
+    @app.errorhandler(BadParameter)
+    def bad_request(exc: ValueError):
+        return error(400, str(exc))
+
+    @app.errorhandler(EngineUnavailable)
+    def unavailable(exc: EngineUnavailable):
+        log.warning("search engine unavailable: %s", exc)
+        return error(503, "The search service is unavailable right now. Please try again shortly.")
+
+    @app.errorhandler(EngineError)
+    @app.errorhandler(sqlite3.Error)
+    def engine_error(exc: Exception):
+        log.error("search failed: %s", exc)
+        return error(500, "The search failed. The problem has been logged.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return error(500, "Something went wrong. The problem has been logged.")
+
+    def error(status: int, message: str):
+        if is_api():
+            return jsonify({"status": status, "error": message}), status
+        return render_template("error.html", status=status, message=message), status
+
+    # -- pages --------------------------------------------------------------------------
+    @app.get("/")
+    def search_page():
+        if not request.args.get("q") and not any(k.startswith("f.") for k in request.args):
+            return render_template("search.html", response=None, search=None, partners=partners)
+        search, response = run_search(request.args)
+        return render_template(
+            "search.html", response=response, search=search, partners=partners, args=request.args
+        )
+
+    @app.get("/work/<work_id>")
+    def work_page(work_id: str):
+        payload = current_engine().get(work_id)
+        if payload is None:
+            abort(404, description="No such work in the catalogue.")
+        home = request.args.get("library") if request.args.get("library") in by_id else None
+        holdings = order_holdings(payload["holdings"], home)
+        return render_template("work.html", work=payload, holdings=holdings, partners=by_id)
+
+    # -- API ----------------------------------------------------------------------------
+    @app.get("/api/v1/search")
+    def api_search():
+        _, response = run_search(request.args)
+        return jsonify(response)
+
+    @app.get("/api/v1/works/<work_id>")
+    def api_work(work_id: str):
+        payload = current_engine().get(work_id)
+        if payload is None:
+            abort(404, description=f"no work with id {work_id!r}")
+        return jsonify(payload)
+
+    @app.get("/api/v1/partners")
+    def api_partners():
+        return jsonify(
+            {"partners": [{"id": p.id, "name": p.name, "location": p.location} for p in partners]}
+        )
+
+    @app.get("/api/v1/health")
+    def api_health():
+        return jsonify(
+            {"status": "ok", "engine": settings.engine, "works": current_engine().count()}
+        )
+
+    @app.context_processor
+    def page_helpers() -> dict[str, Any]:
+        return {
+            "facet_labels": FACET_LABELS,
+            "status_labels": STATUS_LABELS,
+            "active_filters": active_filters(request.args),
+            "facet_url": lambda facet, value: url_for(
+                "search_page", **toggle_filter(request.args, facet, value)
+            ),
+            "prev_url": page_url(request.args, -1),
+            "next_url": page_url(request.args, +1),
+        }
+
+    def page_url(args, step: int) -> str | None:
+        page = args.get("page", "1")
+        page = int(page) + step if page.isdigit() else 1
+        if page < 1:
+            return None
+        return url_for("search_page", **{**args.to_dict(flat=False), "page": [str(page)]})
+
+    @app.template_test("safe_url")
+    def safe_url(value: str) -> bool:
+        """Only http(s) links from partner data become links; anything else stays text."""
+        return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+    @app.template_filter("library_name")
+    def library_name(library_id: str) -> str:
+        partner = by_id.get(library_id)
+        return partner.name if partner else library_id
+
+    return app

@@ -1,0 +1,58 @@
+"""Search results as patrons and API clients see them: holdings ordered for the patron."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.model import AVAILABILITY
+from indexer.query import SearchRequest, SearchResult
+
+_STATUS_RANK = {s: i for i, s in enumerate(AVAILABILITY)}
+
+
+def order_holdings(
+    holdings: list[dict[str, Any]], home_library: str | None
+) -> list[dict[str, Any]]:
+    """The patron's own library first, then available copies elsewhere, then the rest."""
+    return sorted(
+        holdings,
+        key=lambda h: (
+            h["library_id"] != home_library,
+            _STATUS_RANK.get(h["status"], 9),
+            h["library_name"],
+        ),
+    )
+
+
+def work_summary(payload: dict[str, Any], home_library: str | None) -> dict[str, Any]:
+    holdings = order_holdings(payload["holdings"], home_library)
+    return {
+        "id": payload["id"],
+        "title": payload["title"],
+        "subtitle": payload["subtitle"],
+        "part": payload["part"],
+        "responsibility": payload["responsibility"],
+        "contributors": [c["name"] for c in payload["contributors"]],
+        "year": payload["year"],
+        "format": payload["format"],
+        "language": payload["language"],
+        "publisher": payload["publisher"],
+        "isbns": payload["isbns"],
+        "holdings": holdings,
+        "libraries": sorted({h["library_id"] for h in holdings}),
+        "available": any(h["status"] == "available" for h in holdings),
+    }
+
+
+def search_response(request: SearchRequest, result: SearchResult) -> dict[str, Any]:
+    """The JSON shape of a search, shared by the API, the page and the widget."""
+    return {
+        "total": result.total,
+        "offset": request.offset,
+        "limit": request.limit,
+        "results": [work_summary(h.payload, request.home_library) for h in result.hits],
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in buckets]
+            for name, buckets in result.facets.items()
+        },
+    }
