@@ -469,20 +469,23 @@ def make_app(
 
 @contextmanager
 def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run `app` in a background thread on a free port; yields the OAI base URL."""
+    """Run `app` in a background thread (its own event loop) on a free port; yields the OAI
+    base URL. Works from plain code and from inside a running event loop alike."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, host, port)
-    loop.run_until_complete(site.start())
-    bound_port = runner.addresses[0][1]
-    path = next(r.resource.canonical for r in app.router.routes())
-    url = f"http://{host}:{bound_port}{path}"
-    app[SETTINGS]["base_url"] = url
-    thread = threading.Thread(target=loop.run_forever, name=f"oai-provider-{bound_port}")
-    thread.daemon = True
+    thread = threading.Thread(target=loop.run_forever, name="oai-provider", daemon=True)
     thread.start()
+    runner = web.AppRunner(app, access_log=None)
+
+    async def start() -> int:
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        return runner.addresses[0][1]
+
     try:
+        bound_port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        path = next(r.resource.canonical for r in app.router.routes())
+        url = f"http://{host}:{bound_port}{path}"
+        app[SETTINGS]["base_url"] = url
         yield url
     finally:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)

@@ -1,0 +1,32 @@
+"""The harvester's exceptions: one hierarchy, each raised with the partner that caused it."""
+
+from __future__ import annotations
+
+
+class HarvestError(Exception):
+    """A partner could not be harvested (or not completely); the message says why."""
+
+    def __init__(self, partner_id: str, message: str):
+        super().__init__(f"{partner_id}: {message}")
+        self.partner_id = partner_id
+        self.message = message
+
+
+class TransportError(HarvestError):
+    """The partner's server did not answer usefully over HTTP, even after retries."""
+
+
+class MalformedResponse(HarvestError):
+    """The partner sent XML that could not be read (or salvaged), or refused-on-sight XML."""
+
+
+class OAIProtocolError(HarvestError):
+    """The partner answered with an OAI-PMH <error>, e.g. cannotDisseminateFormat."""
+
+    def __init__(self, partner_id: str, code: str, message: str):
+        super().__init__(partner_id, f"OAI-PMH error {code}: {message}")
+        self.code = code
+
+
+class BadResumptionToken(OAIProtocolError):
+    """The resumption token expired or was rejected: the list must be asked for again."""

@@ -1,0 +1,227 @@
+"""Harvesting many partners at once: bounded concurrency, checkpoints, one failure at a time.
+
+Each partner's run pages through ListRecords, hands batches of whole pages to the sink (in a
+worker thread, one apply at a time overall) and only then saves the checkpoint, so a kill -9
+at any moment resumes without losing or doubling records. A failing partner stops that
+partner only; its run stays in progress and the next harvest continues it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from config.partners import Partner
+from harvester.checkpoints import Checkpoints, PartnerState, utc_now
+from harvester.client import OAIClient, RetryPolicy
+from harvester.errors import BadResumptionToken, HarvestError
+from harvester.report import PartnerReport, Progress, RunReport, no_progress
+from harvester.sink import HarvestedRecord, RecordSink
+
+USER_AGENT = "fedcat-harvester/0.1 (+OAI-PMH 2.0)"
+DEFAULT_POLICY = RetryPolicy()
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class _Shared:
+    """What every partner's run shares within one harvest."""
+
+    sink: RecordSink
+    checkpoints: Checkpoints
+    apply_lock: asyncio.Lock
+    progress: Progress
+    batch_size: int
+    max_restarts: int
+
+
+async def harvest(
+    partners: Iterable[Partner],
+    sink: RecordSink,
+    checkpoints: Checkpoints,
+    *,
+    full: bool = False,
+    from_date: str | None = None,
+    until: str | None = None,
+    concurrency: int = 4,
+    per_host: int = 2,
+    delay: float = 0.0,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    max_restarts: int = 2,
+) -> RunReport:
+    """Harvest `partners` into `sink`; returns (and writes) the run report.
+
+    Incremental by default: a partner continues its unfinished run, or starts from its next
+    incremental date. `full` re-harvests everything and sweeps vanished records once the run
+    completes; `from_date`/`until` bound the datestamps asked for. At most `concurrency`
+    partners run at once and at most `per_host` requests go to one host at a time, each
+    after `delay` seconds.
+    """
+    report = RunReport(new_run_id())
+    shared = _Shared(
+        sink, checkpoints, asyncio.Lock(), progress or no_progress, batch_size, max_restarts
+    )
+    partner_slots = asyncio.Semaphore(concurrency)
+    host_slots: dict[str, asyncio.Semaphore] = {}
+
+    async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+
+        async def one(partner: Partner) -> PartnerReport:
+            host = urlsplit(partner.base_url).netloc
+            slots = host_slots.setdefault(host, asyncio.Semaphore(per_host))
+            client = OAIClient(session, partner, policy=policy, host_slots=slots, delay=delay)
+            async with partner_slots:
+                return await _harvest_partner(
+                    partner, client, shared, report.run_id, full, from_date, until
+                )
+
+        report.partners = list(await asyncio.gather(*(one(p) for p in partners)))
+    report.finished = time.time()
+    report.path = await asyncio.to_thread(
+        checkpoints.save_report,
+        report.run_id,
+        utc_now(),
+        utc_now(),
+        report.to_json(),
+    )
+    return report
+
+
+def _plan(
+    state: PartnerState, run_id: str, full: bool, from_date: str | None
+) -> tuple[str, bool, str | None, str | None, str]:
+    """(run id, full, from-date, resumption token, mode) for this partner's run."""
+    resumable = (
+        state.run_id is not None
+        and (not full or state.run_full)
+        and (from_date is None or from_date == state.run_from)
+    )
+    if resumable:
+        return state.run_id, state.run_full, state.run_from, state.resumption_token, "resumed"
+    if full:
+        return run_id, True, None, None, "full"
+    return run_id, False, from_date or state.next_from, None, "incremental"
+
+
+async def _harvest_partner(
+    partner: Partner,
+    client: OAIClient,
+    shared: _Shared,
+    run_id: str,
+    full: bool,
+    from_date: str | None,
+    until: str | None,
+) -> PartnerReport:
+    checkpoints, progress = shared.checkpoints, shared.progress
+    state = await asyncio.to_thread(checkpoints.load, partner.id)
+    run_id, full, start, token, mode = _plan(state, run_id, full, from_date)
+    if mode != "resumed":
+        await asyncio.to_thread(
+            checkpoints.begin_run, partner.id, run_id, full=full, from_date=start
+        )
+    report = PartnerReport(partner.id, run_id, mode, start)
+    try:
+        progress(partner.id, state="identify")
+        identity = await client.identify()
+        if start and identity.day_granularity:
+            start = start[:10]
+        progress(partner.id, state="harvesting")
+        while True:
+            try:
+                await _page_through(partner, client, shared, report, start, until, token)
+                break
+            except BadResumptionToken as exc:
+                if report.restarts >= shared.max_restarts:
+                    raise
+                report.restarts += 1
+                report.problems.append(f"{exc.message}; restarting the list from {start}")
+                progress(partner.id, errors=1)
+                token = None
+                await asyncio.to_thread(checkpoints.restart_run, partner.id)
+        if full:
+            async with shared.apply_lock:
+                report.swept = await asyncio.to_thread(shared.sink.sweep, partner, run_id)
+        await asyncio.to_thread(
+            checkpoints.complete_run, partner.id, run_id, errors=len(report.problems)
+        )
+        report.complete = True
+        progress(partner.id, state="done")
+    except Exception as exc:  # noqa: BLE001 - any failure stops this partner only
+        report.error = (
+            exc.message if isinstance(exc, HarvestError) else f"{type(exc).__name__}: {exc}"
+        )
+        progress(partner.id, state="failed", errors=1)
+        await asyncio.to_thread(
+            checkpoints.fail_run, partner.id, report.error, errors=report.errors
+        )
+    report.retries = client.retries
+    report.finished = time.time()
+    return report
+
+
+async def _page_through(
+    partner: Partner,
+    client: OAIClient,
+    shared: _Shared,
+    report: PartnerReport,
+    start: str | None,
+    until: str | None,
+    token: str | None,
+) -> None:
+    """Page through the list, applying and checkpointing every `batch_size` records."""
+    batch: list[HarvestedRecord] = []
+    pages = client.list_records(
+        partner.metadata_prefix,
+        set_spec=partner.set,
+        from_date=start,
+        until=until,
+        resumption_token=token,
+    )
+    async for page in pages:
+        report.pages += 1
+        shared.progress(partner.id, pages=1)
+        for problem in page.problems:
+            report.problems.append(f"page {report.pages}: {problem}")
+            shared.progress(partner.id, errors=1)
+        batch.extend(page.records)
+        if len(batch) >= shared.batch_size or not page.resumption_token:
+            await _apply(partner, shared, report, batch, page.resumption_token)
+            batch = []
+
+
+async def _apply(
+    partner: Partner,
+    shared: _Shared,
+    report: PartnerReport,
+    batch: list[HarvestedRecord],
+    token: str | None,
+) -> None:
+    """Sink first, checkpoint second: a crash in between only repeats this batch."""
+
+    def apply_then_save() -> list[str]:
+        rejected: list[str] = []
+        if batch:
+            shared.sink.apply(partner, batch, report.run_id)
+            # A sink may say which records it could not use (fedcat's catalog does).
+            rejected = list(getattr(getattr(shared.sink, "last_report", None), "rejected", []))
+        shared.checkpoints.save_batch(partner.id, report.run_id, batch, token)
+        return rejected
+
+    async with shared.apply_lock:
+        rejected = await asyncio.to_thread(apply_then_save)
+    deleted = sum(1 for r in batch if r.deleted)
+    report.records += len(batch)
+    report.deleted += deleted
+    report.problems.extend(f"rejected by the sink: {reason}" for reason in rejected)
+    shared.progress(partner.id, records=len(batch), deleted=deleted, errors=len(rejected))
