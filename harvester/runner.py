@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from config.partners import Partner
-from harvester.checkpoints import Checkpoints, PartnerState, utc_now
+from harvester.checkpoints import Checkpoints, PartnerState
 from harvester.client import OAIClient, RetryPolicy
 from harvester.errors import BadResumptionToken, HarvestError
 from harvester.report import PartnerReport, Progress, RunReport, no_progress
@@ -88,11 +88,12 @@ async def harvest(
 
         report.partners = list(await asyncio.gather(*(one(p) for p in partners)))
     report.finished = time.time()
+    summary = report.to_dict()
     report.path = await asyncio.to_thread(
         checkpoints.save_report,
         report.run_id,
-        utc_now(),
-        utc_now(),
+        summary["started"],
+        summary["finished"],
         report.to_json(),
     )
     return report
