@@ -9,26 +9,68 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from zhconv import zhconv
 
 # Letters that do not decompose into base letter + combining mark under NFD.
-_SPECIAL_LETTERS = str.maketrans(
-    {"ø": "o", "đ": "d", "ð": "d", "ł": "l", "ħ": "h", "ı": "i", "þ": "th", "æ": "ae", "œ": "oe"}
-)
+_SPECIAL_LETTERS = {
+    "ø": "o",
+    "đ": "d",
+    "ð": "d",
+    "ł": "l",
+    "ħ": "h",
+    "ı": "i",
+    "þ": "th",
+    "æ": "ae",
+    "œ": "oe",
+    "ß": "ss",
+}
 _CJK = (
     r"\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
     r"\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
     r"\U00020000-\U0002fa1f"
 )
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W{_CJK}_]+(?:['’][^\W{_CJK}_]+)*")
+# A CJK run, a hyphenated digit group such as an ISBN (final X allowed), or a word.
+# Apostrophes end a word, so "l'art" gives "l" and "art".
+_TOKEN = re.compile(rf"[{_CJK}]+|\d+(?:-\d+)+(?:-?x)?\b|[^\W{_CJK}_]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
+_ISSN_LIKE = re.compile(r"\d{4}-\d{3}[\dx]")
+
+
+@lru_cache(maxsize=1)
+def _simplified_table() -> dict[int, str]:
+    """Traditional → simplified, one character for one (zhconv's bundled MediaWiki table).
+
+    Character-level folding is enough for search: both forms of a title meet on the same
+    simplified bigrams, and it runs as a single str.translate.
+    """
+    table = zhconv.getdict("zh-hans")
+    return {ord(t): s for t, s in table.items() if len(t) == 1 and len(s) == 1 and t != s}
+
+
+class _FoldTable(dict):
+    """str.translate table filled on first sight of each non-ASCII character."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = _SPECIAL_LETTERS.get(char)
+        if folded is None:
+            folded = _simplified_table().get(code, char)
+            decomposed = unicodedata.normalize("NFD", folded)
+            stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+            folded = unicodedata.normalize("NFC", stripped)
+        self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """NFKC, case folding and diacritic removal: 'Écrits' and 'ECRITS' fold alike."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_SPECIAL_LETTERS)
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", stripped)
+    """NFKC, case and diacritic folding, simplified Chinese: 'Écrits'/'ECRITS' fold alike."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return text if text.isascii() else text.translate(_FOLD_TABLE)
 
 
 def _cjk_bigrams(run: str) -> list[str]:
@@ -37,13 +79,32 @@ def _cjk_bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+def _issn_check_ok(digits: str) -> bool:
+    total = sum((8 - i) * int(d) for i, d in enumerate(digits[:7]))
+    check = (11 - total % 11) % 11
+    return digits[7] == ("x" if check == 10 else str(check))
+
+
+def _digit_groups(word: str) -> list[str]:
+    """'978-0-14-044913-6' → one token; '1998-2001' stays two years (unless ISSN-shaped)."""
+    parts = word.split("-")
+    joined = "".join(parts)
+    if len(parts) >= 3:
+        return [joined]
+    if _ISSN_LIKE.fullmatch(word) and _issn_check_ok(joined):
+        return [*parts, joined]
+    return parts
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of `text`, in order: folded words, CJK runs as overlapping bigrams."""
     tokens: list[str] = []
     for match in _TOKEN.finditer(fold(text)):
-        word = match.group().replace("’", "").replace("'", "")
+        word = match.group()
         if _IS_CJK.match(word):
             tokens.extend(_cjk_bigrams(word))
-        elif word:
+        elif "-" in word:
+            tokens.extend(_digit_groups(word))
+        else:
             tokens.append(word)
     return tokens

@@ -1,0 +1,75 @@
+"""The one entry point from a harvested OAI-PMH record to a fedcat Record.
+
+The harvester hands over the element inside <metadata>; which mapping reads it depends
+only on the partner's metadata prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from config.partners import Partner
+from indexer.model import Record
+from indexer.normalize import MappingError
+
+__all__ = ["MappingError", "map_record"]
+
+Mapper = Callable[[Partner, str, str, etree._Element], Record]
+
+
+def _marc(partner: Partner, identifier: str, datestamp: str, metadata: etree._Element) -> Record:
+    from indexer.marc import marc_to_record, record_from_element
+
+    return marc_to_record(record_from_element(metadata), partner, identifier, datestamp)
+
+
+def _dublin_core(partner, identifier, datestamp, metadata) -> Record:
+    from indexer.dublin_core import dc_to_record
+
+    return dc_to_record(metadata, partner, identifier, datestamp)
+
+
+def _mods(partner, identifier, datestamp, metadata) -> Record:
+    from indexer.mods import mods_to_record
+
+    return mods_to_record(metadata, partner, identifier, datestamp)
+
+
+_MAPPERS: dict[str, Mapper] = {
+    "marc21": _marc,
+    "marcxml": _marc,
+    "oai_dc": _dublin_core,
+    "mods": _mods,
+}
+
+
+def _unwrap(metadata: etree._Element) -> etree._Element:
+    """Some feeds wrap <record> in <collection>; the mapping wants the record itself."""
+    if etree.QName(metadata).localname == "collection":
+        records = [c for c in metadata if isinstance(c.tag, str)]
+        if len(records) == 1:
+            return records[0]
+    return metadata
+
+
+def map_record(
+    partner: Partner,
+    identifier: str,
+    datestamp: str,
+    metadata: etree._Element,
+    prefix: str,
+) -> Record:
+    """Map one harvested record; MappingError (a ValueError) names the identifier on failure."""
+    mapper = _MAPPERS.get(prefix)
+    if mapper is None:
+        raise MappingError(f"{identifier}: no mapping for metadata prefix {prefix!r}")
+    if metadata is None or not isinstance(metadata.tag, str):
+        raise MappingError(f"{identifier}: no metadata element")
+    try:
+        return mapper(partner, identifier, datestamp, _unwrap(metadata))
+    except MappingError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise MappingError(f"{identifier}: cannot map {prefix} record: {exc}") from exc

@@ -1,0 +1,296 @@
+"""Cleaning shared by the MARC, Dublin Core and MODS mappings.
+
+Each format finds its values in its own places; what a value *means* (an ISBN, a year, a
+language, an item status) is decided here once, so the three mappings cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from config.partners import Partner
+from indexer.model import Holding
+
+
+class MappingError(ValueError):
+    """A harvested record that cannot become a Record; the message names its identifier."""
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values, first occurrence kept, order kept."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def clean_space(value: str) -> str:
+    return " ".join(value.split())
+
+
+# -- trailing ISBD punctuation ------------------------------------------------------------
+
+_TRAILING = re.compile(r"[\s/:;=,]+$")
+_ABBREVIATIONS = frozenset(
+    "jr sr st dr mr mrs ms co inc ltd corp bros etc ed eds comp comps trans tr rev ca"
+    " cm mm p pp v vol vols no nos pt pts ill col n.d s.l s.n b d fl".split()
+)
+
+
+def strip_isbd(value: str) -> str:
+    """'Da Qiao bian zhu.' → 'Da Qiao bian zhu'; ' /', ' :', ' ;', ',' go; 'Jr.', 'A.' stay."""
+    value = clean_space(value)
+    while True:
+        before = value
+        value = _TRAILING.sub("", value)
+        if value.endswith(".") and not value.endswith("..."):
+            last = value[:-1].rsplit(None, 1)[-1] if value[:-1].strip() else ""
+            word = last.lstrip("([").casefold()
+            if not (len(word) == 1 and word.isalpha()) and word not in _ABBREVIATIONS:
+                value = value[:-1]
+        if value == before:
+            return value.strip()
+
+
+def strip_brackets(value: str) -> str:
+    """'[Paris]' → 'Paris': cataloguers bracket what they supplied; patrons do not care."""
+    value = strip_isbd(value)
+    if value.startswith("[") and value.endswith("]") and value.count("[") == 1:
+        value = value[1:-1]
+    return strip_isbd(value.replace("[", "").replace("]", "") if "[" in value else value)
+
+
+# -- standard numbers ---------------------------------------------------------------------
+
+_ISBN_CANDIDATE = re.compile(r"(?<![\dX])(?:97[89][\s-]?)?\d(?:[\s-]?\d){8}[\s-]?[\dX](?![\dX])")
+
+
+def _isbn13_check(digits12: str) -> str:
+    return str((10 - sum((3 if i % 2 else 1) * int(d) for i, d in enumerate(digits12))) % 10)
+
+
+def isbn13(value: str) -> str:
+    """The ISBN in `value` as a valid ISBN-13, '' when there is none (qualifiers dropped)."""
+    match = _ISBN_CANDIDATE.search(value.upper())
+    if not match:
+        return ""
+    digits = re.sub(r"[\s-]", "", match.group())
+    if len(digits) == 13 and digits.isdigit():
+        return digits if _isbn13_check(digits[:12]) == digits[12] else ""
+    if len(digits) != 10:
+        return ""
+    total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
+    if "X" in digits[:9] or total % 11:
+        return ""
+    body = "978" + digits[:9]
+    return body + _isbn13_check(body)
+
+
+_ISSN = re.compile(r"(?<!\d)(\d{4})[\s-]?(\d{3}[\dXx])(?![\dXx])")
+
+
+def issn(value: str) -> str:
+    """The valid ISSN in `value` as NNNN-NNNX, '' when there is none."""
+    match = _ISSN.search(value)
+    if not match:
+        return ""
+    digits = (match.group(1) + match.group(2)).upper()
+    total = sum((8 - i) * int(d) for i, d in enumerate(digits[:7]))
+    check = (11 - total % 11) % 11
+    if digits[7] != ("X" if check == 10 else str(check)):
+        return ""
+    return f"{digits[:4]}-{digits[4:]}"
+
+
+_OCLC = re.compile(r"^\s*(?:\(OCoLC\)\s*)?(?:ocm|ocn|on)?\s*0*(\d+)\s*$", re.IGNORECASE)
+
+
+def oclc_number(value: str, *, prefixed: bool = True) -> str:
+    """'(OCoLC)ocm01234567' → '1234567'; with prefixed=True other 035 sources give ''."""
+    if prefixed and "(ocolc)" not in value.casefold():
+        return ""
+    match = _OCLC.match(value)
+    return match.group(1) if match else ""
+
+
+def lccn(value: str) -> str:
+    """LC's normalised LCCN: 'n 79-21164 ' → 'n79021164', '2001-000002' → '2001000002'."""
+    value = value.split("/")[0].replace(" ", "").strip().lower()
+    if "-" in value:
+        prefix, _, serial = value.partition("-")
+        if serial.isdigit() and len(serial) <= 6:
+            value = prefix + serial.zfill(6)
+    if not re.fullmatch(r"[a-z]{0,3}\d{8,10}", value):
+        return ""
+    return value
+
+
+# -- dates and languages ------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<!\d)(1[0-9]|20)(\d\d|\d-|--)(?!\d)")
+
+
+def year(value: str) -> int | None:
+    """The first plausible year: 'c1998.' → 1998, '[199-?]' → 1990, '1998-2001' → 1998."""
+    match = _YEAR.search(value.replace("u", "-").replace("?", "-"))
+    if not match:
+        return None
+    text = (match.group(1) + match.group(2)).replace("-", "0")
+    found = int(text)
+    return found if 1000 <= found <= 2100 and not match.group(2) == "--" else None
+
+
+# ISO 639-1 → 639-2/B, and 639-2/T → 639-2/B where the two differ.
+_ISO639_1 = dict(
+    pair.split(":")
+    for pair in """aa:aar ab:abk af:afr ak:aka am:amh an:arg ar:ara as:asm av:ava ay:aym az:aze
+    ba:bak be:bel bg:bul bh:bih bi:bis bm:bam bn:ben bo:tib br:bre bs:bos ca:cat ce:che ch:cha
+    co:cos cr:cre cs:cze cu:chu cv:chv cy:wel da:dan de:ger dv:div dz:dzo ee:ewe el:gre en:eng
+    eo:epo es:spa et:est eu:baq fa:per ff:ful fi:fin fj:fij fo:fao fr:fre fy:fry ga:gle gd:gla
+    gl:glg gn:grn gu:guj gv:glv ha:hau he:heb hi:hin ho:hmo hr:hrv ht:hat hu:hun hy:arm hz:her
+    ia:ina id:ind ie:ile ig:ibo ii:iii ik:ipk io:ido is:ice it:ita iu:iku ja:jpn jv:jav ka:geo
+    kg:kon ki:kik kj:kua kk:kaz kl:kal km:khm kn:kan ko:kor kr:kau ks:kas ku:kur kv:kom kw:cor
+    ky:kir la:lat lb:ltz lg:lug li:lim ln:lin lo:lao lt:lit lu:lub lv:lav mg:mlg mh:mah mi:mao
+    mk:mac ml:mal mn:mon mr:mar ms:may mt:mlt my:bur na:nau nb:nob nd:nde ne:nep ng:ndo nl:dut
+    nn:nno no:nor nr:nbl nv:nav ny:nya oc:oci oj:oji om:orm or:ori os:oss pa:pan pi:pli pl:pol
+    ps:pus pt:por qu:que rm:roh rn:run ro:rum ru:rus rw:kin sa:san sc:srd sd:snd se:sme sg:sag
+    si:sin sk:slo sl:slv sm:smo sn:sna so:som sq:alb sr:srp ss:ssw st:sot su:sun sv:swe sw:swa
+    ta:tam te:tel tg:tgk th:tha ti:tir tk:tuk tl:tgl tn:tsn to:ton tr:tur ts:tso tt:tat tw:twi
+    ty:tah ug:uig uk:ukr ur:urd uz:uzb ve:ven vi:vie vo:vol wa:wln wo:wol xh:xho yi:yid yo:yor
+    za:zha zh:chi zu:zul""".split()
+)
+_TERMINOLOGIC = {
+    "sqi": "alb", "hye": "arm", "eus": "baq", "bod": "tib", "mya": "bur", "ces": "cze",
+    "zho": "chi", "cym": "wel", "deu": "ger", "nld": "dut", "ell": "gre", "fas": "per",
+    "fra": "fre", "kat": "geo", "isl": "ice", "mkd": "mac", "mri": "mao", "msa": "may",
+    "ron": "rum", "slk": "slo",
+}  # fmt: skip
+_LANGUAGE_NAMES = {
+    "english": "eng", "french": "fre", "francais": "fre", "german": "ger", "deutsch": "ger",
+    "spanish": "spa", "espanol": "spa", "italian": "ita", "chinese": "chi", "japanese": "jpn",
+    "korean": "kor", "russian": "rus", "czech": "cze", "nepali": "nep", "latin": "lat",
+    "portuguese": "por", "dutch": "dut", "arabic": "ara", "hebrew": "heb", "greek": "gre",
+}  # fmt: skip
+
+
+def language(value: str) -> str:
+    """'en', 'eng', 'en-US', 'fra', 'French' → ISO 639-2/B ('eng', 'fre'); '' if unknown."""
+    code = value.strip().replace("_", "-").split("-")[0].casefold()
+    if len(code) == 2:
+        return _ISO639_1.get(code, "")
+    if len(code) == 3 and code.isalpha() and code.isascii():
+        if code in ("und", "zxx", "mul", "   "):
+            return code if code == "mul" else ""
+        return _TERMINOLOGIC.get(code, code)
+    return _LANGUAGE_NAMES.get(code.translate(str.maketrans("çñ", "cn")), "")
+
+
+# -- format ("book", "score", ...) ---------------------------------------------------------
+
+#: Every format a Record may carry; "recording" is music, "spoken_word" is speech.
+FORMATS = (
+    "book", "serial", "map", "score", "recording", "spoken_word", "video", "eresource",
+    "manuscript", "image", "kit", "mixed",
+)  # fmt: skip
+_LEADER_TYPE = {
+    "c": "score", "d": "score", "e": "map", "f": "map", "i": "spoken_word", "j": "recording",
+    "k": "image", "m": "eresource", "o": "kit", "p": "mixed", "r": "image", "t": "manuscript",
+}  # fmt: skip
+
+
+def format_from_marc(leader: str, field_007: str = "", field_008: str = "") -> str:
+    """Leader/06-07 first; 007/008 only split visual material and spot online text."""
+    leader = leader.ljust(8)
+    record_type, level = leader[6], leader[7]
+    if record_type == "a":
+        if level in "bis":
+            return "serial"
+        if field_007[:2] == "cr" or field_008[23:24] in ("o", "q", "s"):
+            return "eresource"
+        return "book"
+    if record_type == "g":
+        is_video = field_007[:1] in ("v", "m") or field_008[33:34] in ("f", "m", "v")
+        return "video" if is_video else "image"
+    return _LEADER_TYPE.get(record_type, "")
+
+
+# Folded words found in DC type / MODS typeOfResource and genre values, tried in order.
+_TYPE_WORDS = (
+    ("nonmusical", "spoken_word"), ("spoken", "spoken_word"), ("audiobook", "spoken_word"),
+    ("notated music", "score"), ("score", "score"), ("cartographic", "map"), ("map", "map"),
+    ("moving image", "video"), ("movingimage", "video"), ("video", "video"), ("film", "video"),
+    ("sound", "recording"), ("audio", "recording"), ("music", "recording"),
+    ("still image", "image"), ("stillimage", "image"), ("image", "image"),
+    ("photograph", "image"), ("three dimensional", "image"), ("physicalobject", "kit"),
+    ("kit", "kit"), ("mixed material", "mixed"), ("collection", "mixed"),
+    ("software", "eresource"), ("dataset", "eresource"), ("interactive", "eresource"),
+    ("electronic", "eresource"), ("online", "eresource"), ("periodical", "serial"),
+    ("journal", "serial"), ("serial", "serial"), ("newspaper", "serial"),
+    ("manuscript", "manuscript"), ("text", "book"), ("book", "book"),
+)  # fmt: skip
+
+
+def format_from_type(values: Iterable[str]) -> str:
+    """The format named by DC type or MODS typeOfResource/genre words; '' if none fits."""
+    folded = [" ".join(v.casefold().replace("-", " ").split()) for v in values if v]
+    for word, fmt in _TYPE_WORDS:
+        if any(word in value for value in folded):
+            return fmt
+    return ""
+
+
+# -- holdings -----------------------------------------------------------------------------
+
+# Folded status words as ILS exports spell them (Evergreen 852 $z, Sirsi 949 $k), in order.
+_STATUS_WORDS = (
+    ("checked out", "on_loan"), ("checkedout", "on_loan"), ("on loan", "on_loan"),
+    ("on_loan", "on_loan"), ("due ", "on_loan"), ("in transit", "on_loan"),
+    ("intransit", "on_loan"), ("on hold", "on_loan"), ("holds", "on_loan"),
+    ("reference", "not_loanable"), ("noncirc", "not_loanable"), ("non circ", "not_loanable"),
+    ("library use only", "not_loanable"), ("in process", "not_loanable"),
+    ("inprocess", "not_loanable"), ("bindery", "not_loanable"), ("repair", "not_loanable"),
+    ("on order", "not_loanable"), ("on-order", "not_loanable"), ("lost", "unknown"),
+    ("missing", "unknown"), ("available", "available"), ("on shelf", "available"),
+    ("reshelving", "available"), ("checked in", "available"),
+)  # fmt: skip
+
+
+def item_status(text: str, loanable: bool | None = None) -> str:
+    """One of model.AVAILABILITY from an ILS status word and/or a circulate flag."""
+    folded = " ".join(text.casefold().split())
+    if folded:
+        for word, status in _STATUS_WORDS:
+            if word in folded:
+                return status
+    if loanable is False:
+        return "not_loanable"
+    if loanable is True:
+        return "available"
+    return "unknown"
+
+
+def local_id(identifier: str) -> str:
+    """'oai:north.demo:jazz_1k-12' → 'jazz_1k-12': the id a partner's catalog URL wants."""
+    return identifier.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+
+
+def partner_holding(partner: Partner, record_id: str, call_number: str = "") -> Holding:
+    """The holding we assume when a feed says nothing about copies: 'held, status unknown'."""
+    return Holding(
+        library_id=partner.id,
+        call_number=call_number,
+        location=partner.location,
+        status="unknown",
+        catalog_url=partner.record_url(record_id),
+    )
+
+
+def unique_holdings(holdings: Iterable[Holding]) -> list[Holding]:
+    """Identical copies (same shelf, number and status) shown once."""
+    seen: dict[tuple, Holding] = {}
+    for holding in holdings:
+        key = (holding.library_id, holding.call_number, holding.location, holding.status)
+        seen.setdefault(key, holding)
+    return list(seen.values())
