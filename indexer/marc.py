@@ -27,12 +27,6 @@ _NAME_PARTS = {"0": "abcq", "1": "abcdn", "1X1": "anqdc"}  # X00, X10, X11
 _SUBJECT_TAGS = ("600", "610", "611", "630", "648", "650", "651", "653", "655", "690", "691")
 #: 2nd indicator of 6XX → subject scheme ("7": named in $2)
 _SUBJECT_SCHEMES = {"0": "lcsh", "1": "lcac", "2": "mesh", "3": "nal", "5": "cash", "6": "rvm"}
-_RELATOR_CODES = {
-    "aut": "author", "cmp": "composer", "prf": "performer", "edt": "editor", "ill": "illustrator",
-    "trl": "translator", "cnd": "conductor", "lyr": "lyricist", "arr": "arranger",
-    "itr": "instrumentalist", "voc": "vocalist", "sng": "singer", "drt": "director",
-    "nrt": "narrator", "pht": "photographer", "ctg": "cartographer", "com": "compiler",
-}  # fmt: skip
 #: The vernacular (880) key of each linked tag.
 _VERNACULAR_KEYS = {
     **dict.fromkeys(("130", "240", "245", "246"), "title"),
@@ -185,7 +179,7 @@ def _name_text(field: pymarc.Field) -> str:
 def _role(field: pymarc.Field) -> str:
     terms = field.get_subfields("j" if _linked_tag(field).endswith("11") else "e")
     terms = [nz.strip_isbd(t) for t in terms]
-    terms += [_RELATOR_CODES.get(c.strip(), c.strip()) for c in field.get_subfields("4")]
+    terms += [nz.relator(c) for c in field.get_subfields("4")]
     return ", ".join(nz.unique(terms))
 
 
@@ -271,7 +265,7 @@ def _subjects(record: pymarc.Record) -> list[Subject]:
 
 def _classification(record: pymarc.Record) -> dict[str, list[str]]:
     found = {
-        "lcc": [_text(f, "ab") for f in record.get_fields("050", "090")],
+        "lcc": [_text(f, "ab").replace("'", " ") for f in record.get_fields("050", "090")],
         "ddc": [_text(f, "a").replace("/", "") for f in record.get_fields("082")],
         "udc": [_text(f, "a") for f in record.get_fields("080")],
     }

@@ -294,3 +294,58 @@ def unique_holdings(holdings: Iterable[Holding]) -> list[Holding]:
         key = (holding.library_id, holding.call_number, holding.location, holding.status)
         seen.setdefault(key, holding)
     return list(seen.values())
+
+
+# -- helpers for the XML formats (Dublin Core, MODS) --------------------------------------
+
+
+#: MARC relator codes as the terms patrons read (most common in our partners' data).
+RELATOR_CODES = {
+    "aut": "author", "cmp": "composer", "prf": "performer", "edt": "editor", "ill": "illustrator",
+    "trl": "translator", "cnd": "conductor", "lyr": "lyricist", "arr": "arranger",
+    "itr": "instrumentalist", "voc": "vocalist", "sng": "singer", "drt": "director",
+    "nrt": "narrator", "pht": "photographer", "ctg": "cartographer", "com": "compiler",
+}  # fmt: skip
+
+
+def relator(code_or_term: str) -> str:
+    """'cmp' → 'composer'; a term is kept, without its ISBD punctuation."""
+    value = strip_isbd(code_or_term).strip()
+    return RELATOR_CODES.get(value.casefold(), value)
+
+
+def split_title(value: str) -> tuple[str, str, str]:
+    """'Title : subtitle / by X' → (title, subtitle, responsibility), as DC titles come."""
+    value = clean_space(value)
+    main, _, responsibility = value.partition(" / ")
+    title, _, subtitle = main.partition(" : ")
+    return strip_isbd(title), strip_isbd(subtitle), strip_isbd(responsibility)
+
+
+def require_title(title: str, identifier: str, source: str) -> str:
+    if not title:
+        raise MappingError(f"{identifier}: {source} record has no title")
+    return title
+
+
+_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"^[\d-]{9,17}[\dXx]\b")
+
+
+def standard_numbers(values: Iterable[str]) -> dict[str, list[str]]:
+    """Free-text identifiers ('ISBN 0-14-…', 'urn:issn:…', '(OCoLC)…', URLs) sorted by kind."""
+    found: dict[str, list[str]] = {"isbn": [], "issn": [], "oclc": [], "lccn": [], "url": []}
+    for raw in values:
+        value = raw.strip()
+        lowered = value.casefold()
+        if _URL.match(value):
+            found["url"].append(value)
+        elif "issn" in lowered:
+            found["issn"].append(issn(value))
+        elif "ocolc" in lowered or lowered.startswith("oclc"):
+            found["oclc"].append(oclc_number(value.split(":")[-1], prefixed=False))
+        elif "lccn" in lowered:
+            found["lccn"].append(lccn(value.split(":")[-1]))
+        elif "isbn" in lowered or _BARE_NUMBER.match(value):
+            found["isbn"].append(isbn13(value))
+    return {kind: unique(numbers) for kind, numbers in found.items()}
