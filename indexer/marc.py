@@ -39,6 +39,7 @@ _VERNACULAR_KEYS = {
 # -- reading ------------------------------------------------------------------------------
 
 _PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False)
+_RECORD_TAGS = ("{http://www.loc.gov/MARC21/slim}record", "record")
 _SQL_STRING = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -102,13 +103,28 @@ def _binary_records(path: Path) -> Iterator[pymarc.Record]:
 
 
 def _xml_records(path: Path) -> Iterator[pymarc.Record]:
-    tags = ("{http://www.loc.gov/MARC21/slim}record", "record")
-    try:
-        for _, element in etree.iterparse(str(path), tag=tags, **_PARSER):
-            yield record_from_element(element)
-            element.clear()
-    except etree.XMLSyntaxError as exc:
-        log.warning("%s: stopped reading at broken XML: %s", path, exc)
+    """Records of a MARCXML file, with or without a <collection> root (some are bare lists)."""
+    parser = etree.XMLPullParser(events=("end",), tag=_RECORD_TAGS, **_PARSER)
+    parser.feed(b"<fedcat-file>")
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+        if head.lstrip().startswith(b"<?xml"):
+            head = head[head.index(b"?>") + 2 :]
+        try:
+            for chunk in iter(lambda: fh.read(65536), b""):
+                parser.feed(head)
+                yield from _pull_records(parser)
+                head = chunk
+            parser.feed(head + b"</fedcat-file>")
+            yield from _pull_records(parser)
+        except etree.XMLSyntaxError as exc:
+            log.warning("%s: stopped reading at broken XML: %s", path, exc)
+
+
+def _pull_records(parser: etree.XMLPullParser) -> Iterator[pymarc.Record]:
+    for _, element in parser.read_events():
+        yield record_from_element(element)
+        element.clear()
 
 
 def marc_records_from_file(path: Path | str) -> Iterator[pymarc.Record]:
