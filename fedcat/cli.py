@@ -143,9 +143,8 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
         return
-    click.echo(
-        f"{'partner':<12} {'last success':<22} {'records':>8} {'deleted':>8} {'errors':>7}  next from"
-    )
+    header = ("partner", "last success", "records", "deleted", "errors", "next from")
+    click.echo("{:<12} {:<22} {:>8} {:>8} {:>7}  {}".format(*header))
     for r in rows:
         click.echo(
             f"{r.partner_id:<12} {r.last_success or '-':<22} {r.records:>8} {r.deleted:>8} "
@@ -194,8 +193,9 @@ def demo(port: int, no_serve: bool) -> None:
         run_harvest(settings, partners, partners, quiet=not sys.stderr.isatty())
         if no_serve:
             return
-        from search_ui.app import create_app
         from werkzeug.serving import run_simple
+
+        from search_ui.app import create_app
 
         app = create_app(settings, partners=partners)
         click.echo(f"fedcat search page: http://127.0.0.1:{port}/  (try: jazz, guitar, histoire)")

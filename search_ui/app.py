@@ -10,34 +10,25 @@ import logging
 import sqlite3
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import EngineError, EngineUnavailable, SearchEngine
 from indexer.engines import open_engine
+from search_ui.i18n import choose_language, translator
+from search_ui.openapi import openapi_document
 from search_ui.query_parser import BadQuery
-from search_ui.request_params import BadParameter, search_request_from_params
+from search_ui.request_params import (
+    MAX_PER_PAGE,
+    MAX_RESULTS,
+    BadParameter,
+    search_request_from_params,
+)
 from search_ui.results import order_holdings, search_response
 
 log = logging.getLogger(__name__)
-
-FACET_LABELS = {
-    "library": "Library",
-    "format": "Format",
-    "language": "Language",
-    "decade": "Decade",
-    "subject_facet": "Subject",
-    "availability": "Availability",
-    "available_at": "Available at",
-}
-STATUS_LABELS = {
-    "available": "Available",
-    "on_loan": "On loan",
-    "not_loanable": "Library use only",
-    "unknown": "Ask at the library",
-}
 
 
 def active_filters(args) -> dict[str, list[str]]:
@@ -83,6 +74,31 @@ def create_app(
 
     def is_api() -> bool:
         return request.path.startswith("/api/")
+
+    partner_origins = {origin for p in partners for origin in p.origins}
+
+    @app.before_request
+    def choose_interface_language() -> None:
+        g.lang = choose_language(request.args.get("lang"), request.headers.get("Accept-Language"))
+        g.t = translator(g.lang)
+
+    @app.after_request
+    def protective_headers(response):
+        """Security headers everywhere; CORS on the API for registered partner origins only."""
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
+        )
+        origin = request.headers.get("Origin")
+        if is_api() and origin in partner_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        if request.path.endswith("/widget.js"):
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
 
     # -- errors -------------------------------------------------------------------------
     @app.errorhandler(BadQuery)
@@ -153,6 +169,10 @@ def create_app(
             {"partners": [{"id": p.id, "name": p.name, "location": p.location} for p in partners]}
         )
 
+    @app.get("/api/v1/openapi.json")
+    def api_openapi():
+        return jsonify(openapi_document(MAX_PER_PAGE, MAX_RESULTS))
+
     @app.get("/api/v1/health")
     def api_health():
         return jsonify(
@@ -162,8 +182,16 @@ def create_app(
     @app.context_processor
     def page_helpers() -> dict[str, Any]:
         return {
-            "facet_labels": FACET_LABELS,
-            "status_labels": STATUS_LABELS,
+            "t": getattr(g, "t", None) or translator("en"),
+            "lang": getattr(g, "lang", "en"),
+            "lang_url": url_for(
+                request.endpoint or "search_page",
+                **(request.view_args or {}),
+                **{
+                    **request.args.to_dict(flat=False),
+                    "lang": ["zh" if getattr(g, "lang", "en") == "en" else "en"],
+                },
+            ),
             "active_filters": active_filters(request.args),
             "facet_url": lambda facet, value: url_for(
                 "search_page", **toggle_filter(request.args, facet, value)

@@ -1,0 +1,185 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the same constants the API uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.model import AVAILABILITY
+from indexer.query import FACET_FIELDS, SORTS
+
+
+def _param(name: str, description: str, schema: dict[str, Any], **extra) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
+    string_list = {"type": "array", "items": {"type": "string"}}
+    holding = {
+        "type": "object",
+        "properties": {
+            "library_id": {"type": "string"},
+            "library_name": {"type": "string"},
+            "call_number": {"type": "string"},
+            "location": {"type": "string"},
+            "status": {"type": "string", "enum": list(AVAILABILITY)},
+            "catalog_url": {"type": "string"},
+            "record_id": {"type": "string"},
+        },
+        "required": ["library_id", "library_name", "status"],
+    }
+    summary = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "subtitle": {"type": "string"},
+            "contributors": string_list,
+            "year": {"type": ["integer", "null"]},
+            "format": {"type": "string"},
+            "language": {"type": "string"},
+            "isbns": string_list,
+            "libraries": string_list,
+            "available": {"type": "boolean"},
+            "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
+        },
+        "required": ["id", "title", "holdings", "libraries"],
+    }
+    facet_params = [
+        _param(
+            f"f.{name}",
+            f"Filter on {name}; repeat for several values (ORed within a facet).",
+            string_list,
+            style="form",
+            explode=True,
+        )
+        for name in FACET_FIELDS
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fedcat union catalogue API",
+            "version": "1",
+            "description": "Holdings-aware search across every partner library: one result per "
+            "work, listing each library's copies.",
+        },
+        "paths": {
+            "/api/v1/search": {
+                "get": {
+                    "summary": "Search works, with facet counts",
+                    "parameters": [
+                        _param(
+                            "q",
+                            'Query: words, "phrases", title:/author:/subject:/isbn: fields, '
+                            "AND OR NOT, -word, parentheses.",
+                            {"type": "string", "maxLength": 500},
+                        ),
+                        _param("page", "1-based page.", {"type": "integer", "minimum": 1}),
+                        _param(
+                            "per_page",
+                            "Results per page.",
+                            {"type": "integer", "minimum": 1, "maximum": max_per_page},
+                        ),
+                        _param(
+                            "sort", "Order of results.", {"type": "string", "enum": list(SORTS)}
+                        ),
+                        _param("year_from", "Earliest year.", {"type": "integer"}),
+                        _param("year_to", "Latest year.", {"type": "integer"}),
+                        _param(
+                            "library",
+                            "Home library id: its works and copies come first.",
+                            {"type": "string"},
+                        ),
+                        *facet_params,
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": f"A page of results (at most {max_results} reachable).",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/SearchResponse"}
+                                }
+                            },
+                        },
+                        "400": _error("A parameter or the query is not valid."),
+                        "503": _error("The search engine is unavailable."),
+                    },
+                }
+            },
+            "/api/v1/works/{work_id}": {
+                "get": {
+                    "summary": "One work with every field and every holding",
+                    "parameters": [
+                        {
+                            "name": "work_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The work.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "404": _error("No such work."),
+                        "503": _error("The search engine is unavailable."),
+                    },
+                }
+            },
+            "/api/v1/partners": {
+                "get": {
+                    "summary": "The partner libraries",
+                    "responses": {
+                        "200": {
+                            "description": "Every partner in the registry.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"status": {"type": "integer"}, "error": {"type": "string"}},
+                    "required": ["status", "error"],
+                },
+                "Holding": holding,
+                "WorkSummary": summary,
+                "SearchResponse": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "results": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/WorkSummary"},
+                        },
+                        "facets": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {
+                                        "value": {"type": "string"},
+                                        "count": {"type": "integer"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "required": ["total", "results", "facets"],
+                },
+            }
+        },
+    }

@@ -1,0 +1,97 @@
+/*
+ * The fedcat partner widget: <fedcat-search library="north"></fedcat-search>
+ * Loaded with <script src="https://fedcat.example/static/widget.js" defer></script>.
+ * Renders inside a shadow root (the host page's CSS cannot reach it), talks to the
+ * JSON API across origins (CORS is allowed for registered partner origins only), and puts
+ * every piece of partner data into the page as text, never as HTML.
+ */
+(() => {
+  "use strict";
+  const scriptUrl = new URL(document.currentScript ? document.currentScript.src : location.href);
+  const apiBase = scriptUrl.origin;
+  const STATUS = { available: "Available", on_loan: "On loan", not_loanable: "Library use only", unknown: "Ask at the library" };
+  const STYLE = `
+    :host { all: initial; display: block; font: 15px/1.45 system-ui, sans-serif; color: #1d2327; }
+    form { display: flex; gap: .4rem; }
+    label { position: absolute; left: -9999px; }
+    input { flex: 1; font: inherit; padding: .4rem .55rem; border: 2px solid #50575e; border-radius: 4px; }
+    button { font: inherit; padding: .4rem .9rem; background: #0a4b78; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
+    input:focus, button:focus, a:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
+    ol { list-style: none; padding: 0; margin: .6rem 0 0; }
+    li.hit { border-bottom: 1px solid #dcdcde; padding: .45rem 0; }
+    a { color: #0a4b78; font-weight: 600; }
+    .meta { color: #50575e; font-size: .9em; }
+    .copy { font-size: .9em; }
+    .here { font-weight: 700; }
+    .available { color: #00642d; } .on_loan { color: #8a4b00; }
+    p.msg { color: #50575e; }`;
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  class FedcatSearch extends HTMLElement {
+    constructor() {
+      super();
+      this._root = this.attachShadow({ mode: "open" });
+      const style = el("style");
+      style.textContent = STYLE;
+      const form = el("form", { role: "search" });
+      const id = "fedcat-q";
+      form.append(el("label", { for: id }, "Search all partner libraries"));
+      this._input = el("input", { id, type: "search", name: "q", placeholder: "Search all partner libraries" });
+      form.append(this._input, el("button", { type: "submit" }, "Search"));
+      form.addEventListener("submit", (event) => { event.preventDefault(); this.search(this._input.value); });
+      this._status = el("p", { class: "msg", role: "status", "aria-live": "polite" });
+      this._list = el("ol");
+      this._root.append(style, form, this._status, this._list);
+    }
+
+    get library() { return (this.getAttribute("library") || "").trim(); }
+
+    async search(text) {
+      this._list.replaceChildren();
+      if (!text.trim()) return;
+      this._status.textContent = "Searching…";
+      const params = new URLSearchParams({ q: text, per_page: this.getAttribute("results") || "5" });
+      if (this.library) params.set("library", this.library);
+      try {
+        const response = await fetch(`${apiBase}/api/v1/search?${params}`, { credentials: "omit" });
+        const body = await response.json();
+        if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+        this.render(body, text);
+      } catch (error) {
+        this._status.textContent = `Search is unavailable: ${error.message}`;
+      }
+    }
+
+    render(body, text) {
+      this._status.textContent = `${body.total} result${body.total === 1 ? "" : "s"} in the consortium`;
+      for (const work of body.results) {
+        const item = el("li", { class: "hit" });
+        const link = el("a", { href: `${apiBase}/work/${encodeURIComponent(work.id)}${this.library ? `?library=${encodeURIComponent(this.library)}` : ""}`, target: "_blank", rel: "noopener" }, work.title);
+        item.append(link);
+        const meta = [work.contributors.slice(0, 2).join("; "), work.year].filter(Boolean).join(" · ");
+        if (meta) item.append(el("div", { class: "meta" }, meta));
+        for (const h of work.holdings.slice(0, 3)) {
+          const line = el("div", { class: "copy" });
+          line.append(el("span", { class: h.library_id === this.library ? "here" : "" }, h.library_name));
+          line.append(document.createTextNode(" — "));
+          line.append(el("span", { class: h.status }, STATUS[h.status] || h.status));
+          if (h.call_number) line.append(document.createTextNode(` · ${h.call_number}`));
+          item.append(line);
+        }
+        this._list.append(item);
+      }
+      const more = el("a", { href: `${apiBase}/?${new URLSearchParams({ q: text, library: this.library })}`, target: "_blank", rel: "noopener" }, "See all results");
+      const last = el("li");
+      last.append(more);
+      this._list.append(last);
+    }
+  }
+
+  if (!customElements.get("fedcat-search")) customElements.define("fedcat-search", FedcatSearch);
+})();

@@ -1,0 +1,233 @@
+"""The patron page and the partner widget in real headless Chromium (Debian's), via Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+
+import pytest
+
+from config.partners import Partner
+from config.settings import Settings
+from indexer.catalog import Catalog, open_state
+from indexer.tantivy_engine import TantivyEngine
+from search_ui.app import create_app
+from tests.fixtures.builders import record
+from tests.fixtures.live import serve_wsgi, static_page
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ISBN = "9780140449136"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def partner_port():
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, partner_port):
+    tmp = tmp_path_factory.mktemp("browser")
+    partners = [
+        Partner(
+            "north",
+            "North City Library",
+            "http://127.0.0.1:9/oai",
+            origins=(f"http://127.0.0.1:{partner_port}",),
+        ),
+        Partner("south", "South University Library", "http://127.0.0.1:9/oai"),
+        Partner("east", "East County Library", "http://127.0.0.1:9/oai"),
+    ]
+    engine = TantivyEngine(tmp / "index")
+    catalog = Catalog(open_state(tmp / "state.sqlite"), engine, {p.id: p.name for p in partners})
+    catalog.add_records(
+        [
+            record(
+                "south",
+                "s1",
+                "Kind of blue",
+                author="Davis, Miles",
+                isbns=(ISBN,),
+                year=1959,
+                format="recording",
+                call_number="CD 1234",
+            ),
+            record(
+                "north",
+                "n1",
+                "Kind of blue",
+                author="Davis, Miles",
+                isbns=(ISBN,),
+                year=1959,
+                format="recording",
+                status="on_loan",
+                call_number="JAZZ DAV",
+            ),
+            record(
+                "east",
+                "e1",
+                "Kind of blue",
+                author="Davis, Miles",
+                isbns=(ISBN,),
+                year=1959,
+                format="recording",
+            ),
+            record(
+                "north", "n2", "Blue train", author="Coltrane, John", year=1957, format="recording"
+            ),
+            record(
+                "south",
+                "s2",
+                "Blue note records : the biography",
+                author="Cook, Richard",
+                year=2001,
+                format="book",
+            ),
+            record(
+                "east",
+                "e2",
+                f"{XSS} Blue hostile",
+                author=f"<b>{XSS}</b>",
+                year=2020,
+                format="book",
+                urls=["javascript:alert(2)"],
+            ),
+        ]
+    )
+    app = create_app(Settings(data_dir=tmp), engine=engine, partners=partners)
+    with serve_wsgi(app) as url:
+        yield url
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def test_search_facet_and_record_page(page, app_url):
+    page.goto(app_url)
+    page.get_by_label("Search the catalogue").fill("blue")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#results-heading")
+    assert page.locator(".hit").count() == 4
+    kind_of_blue = page.locator(".hit", has_text="Kind of blue")
+    assert kind_of_blue.locator(".held").inner_text() == "Held by 3 libraries"
+
+    page.locator(".facet", has_text="Format").get_by_role("link", name="book").click()
+    page.wait_for_url("**f.format=book**")
+    assert page.locator(".hit").count() == 2
+
+    page.goto(f"{app_url}/?q=kind+of+blue")
+    page.get_by_role("link", name="Kind of blue").click()
+    page.wait_for_selector(".holdings-table")
+    rows = page.locator(".holdings-table tbody tr")
+    assert rows.count() == 3
+    assert "JAZZ DAV" in page.locator(".holdings-table").inner_text()
+
+
+def test_pages_have_no_serious_accessibility_violations(page, app_url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    for path in ("/", "/?q=blue", "/?q=blue&lang=zh"):
+        page.goto(app_url + path)
+        results = axe.run(page)
+        serious = [
+            v["id"]
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert serious == [], f"{path}: {serious}"
+
+
+def test_hostile_partner_data_renders_inert(page, app_url):
+    page.goto(f"{app_url}/?q=hostile")
+    assert page.locator(".hit h2").inner_text().startswith("<img src=x")
+    page.locator(".hit h2 a").click()
+    page.wait_for_selector(".holdings-table")
+    assert page.locator("a[href^='javascript:']").count() == 0
+    assert page.locator("img").count() == 0
+    assert page.dialogs == []
+
+
+def _widget_page(app_url, library):
+    return static_page(
+        f"""<!doctype html><html lang="en"><head><title>Partner site</title>
+        <style>* {{ color: red !important; display: none }} html, body {{ display: block }}</style>
+        </head><body><h1 style="display:block">Our library</h1>
+        <fedcat-search library="{library}" style="display:block"></fedcat-search>
+        <script src="{app_url}/static/widget.js"></script></body></html>"""
+    )
+
+
+def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, partner_port):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", partner_port, _widget_page(app_url, "north"))
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{partner_port}/")
+        widget = page.locator("fedcat-search")
+        widget.get_by_label("Search all partner libraries").fill("kind of blue")
+        widget.get_by_role("button", name="Search").click()
+        page.wait_for_function(
+            "() => document.querySelector('fedcat-search') !== null", timeout=5000
+        )
+        first_copy = widget.locator(".copy").first
+        first_copy.wait_for(timeout=10000)
+        assert first_copy.inner_text().startswith("North City Library")
+        assert first_copy.evaluate("e => getComputedStyle(e).display") != "none"
+
+        widget.get_by_label("Search all partner libraries").fill("hostile")
+        widget.get_by_role("button", name="Search").click()
+        widget.locator("li.hit a").first.wait_for(timeout=10000)
+        assert widget.locator("li.hit a").first.inner_text().startswith("<img src=x")
+        assert page.dialogs == []
+    finally:
+        server.shutdown()
+
+
+def test_widget_on_unregistered_origin_is_refused_by_cors(page, app_url):
+    with serve_wsgi(_widget_page(app_url, "north")) as other_site:
+        page.goto(other_site)
+        widget = page.locator("fedcat-search")
+        widget.get_by_label("Search all partner libraries").fill("blue")
+        widget.get_by_role("button", name="Search").click()
+        status = widget.get_by_role("status")
+        status.filter(has_text="unavailable").wait_for(timeout=10000)
+        assert widget.locator("li.hit").count() == 0
