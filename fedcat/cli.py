@@ -103,10 +103,9 @@ def harvest(partner_ids, full, from_date, concurrency, quiet) -> None:
 
 
 def run_harvest(settings, chosen, every, *, full=False, from_date=None, concurrency=4, quiet=False):
+    from fedcat.progress import HarvestProgress
     from harvester.checkpoints import Checkpoints
     from harvester.runner import harvest as run
-
-    from fedcat.progress import HarvestProgress
 
     catalog = _open_catalog(settings, every)
     checkpoints = Checkpoints(settings.state_db, reports_dir=settings.data_dir / "reports")
