@@ -71,3 +71,14 @@ def catalog(engine, tmp_path):
     }
     yield Catalog(db, engine, names)
     db.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly how many tests ran against each engine (CI logs show the live ES runs)."""
+    for engine in ENGINES:
+        passed = [r for r in terminalreporter.stats.get("passed", []) if f"[{engine}" in r.nodeid]
+        failed = [r for r in terminalreporter.stats.get("failed", []) if f"[{engine}" in r.nodeid]
+        target = f" against {ES_URL}" if engine == "elasticsearch" else ""
+        terminalreporter.write_line(
+            f"engine {engine}: {len(passed)} passed, {len(failed)} failed{target}"
+        )
