@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from contextlib import ExitStack
 
 import click
 
@@ -187,7 +188,15 @@ def demo(port: int, no_serve: bool) -> None:
 
     settings = _settings()
     partners = _partners(settings)
-    with running_demo_libraries() as urls:
+    stack = ExitStack()
+    try:
+        urls = stack.enter_context(running_demo_libraries())
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot start the demo libraries on 127.0.0.1:8401-8403 ({exc.strerror}); "
+            "is another `fedcat demo` running?"
+        ) from None
+    with stack:
         click.echo("demo partner libraries: " + ", ".join(urls))
         run_harvest(settings, partners, partners, quiet=not sys.stderr.isatty())
         if no_serve:
