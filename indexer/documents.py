@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from indexer.engine import IndexDocument
-from indexer.model import AVAILABILITY, Record
+from indexer.model import STATUS_RANK, Record
+from indexer.normalize import unique
 from indexer.text import analyze, fold
 
 #: MARC-ish "best record" preference when several libraries describe one work.
@@ -27,14 +28,6 @@ def primary_record(records: Sequence[Record]) -> Record:
     return min(records, key=_richness)
 
 
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        if value and value not in seen:
-            seen[value] = None
-    return list(seen)
-
-
 def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> list[dict[str, Any]]:
     rows = []
     for record in records:
@@ -45,13 +38,12 @@ def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> li
                     "library_name": library_names.get(holding.library_id, holding.library_id),
                     "call_number": holding.call_number,
                     "location": holding.location,
-                    "status": holding.status if holding.status in AVAILABILITY else "unknown",
+                    "status": holding.status if holding.status in STATUS_RANK else "unknown",
                     "catalog_url": holding.catalog_url,
                     "record_id": record.identifier,
                 }
             )
-    status_rank = {s: i for i, s in enumerate(AVAILABILITY)}
-    rows.sort(key=lambda h: (h["library_name"], status_rank[h["status"]], h["call_number"]))
+    rows.sort(key=lambda h: (h["library_name"], STATUS_RANK[h["status"]], h["call_number"]))
     return rows
 
 
@@ -66,7 +58,7 @@ def work_payload(
     vernacular: dict[str, list[str]] = {}
     for record in records:
         for name, values in record.vernacular.items():
-            vernacular[name] = _unique([*vernacular.get(name, []), *values])
+            vernacular[name] = unique([*vernacular.get(name, []), *values])
     return {
         "id": work_id,
         "title": main.title,
@@ -76,11 +68,11 @@ def work_payload(
         "contributors": [
             {"name": c.name, "role": c.role, "vernacular": c.vernacular} for c in main.contributors
         ],
-        "subjects": _unique(s.heading for r in records for s in r.subjects),
+        "subjects": unique(s.heading for r in records for s in r.subjects),
         "classification": main.classification,
-        "isbns": _unique(i for r in records for i in r.isbns),
-        "issns": _unique(i for r in records for i in r.issns),
-        "oclc_numbers": _unique(o for r in records for o in r.oclc_numbers),
+        "isbns": unique(i for r in records for i in r.isbns),
+        "issns": unique(i for r in records for i in r.issns),
+        "oclc_numbers": unique(o for r in records for o in r.oclc_numbers),
         "lccn": main.lccn,
         "language": main.language,
         "format": main.format,
@@ -90,7 +82,7 @@ def work_payload(
         "edition": main.edition,
         "physical_description": main.physical_description,
         "notes": main.notes,
-        "urls": _unique(u for r in records for u in r.urls),
+        "urls": unique(u for r in records for u in r.urls),
         "vernacular": vernacular,
         "holdings": _holdings(records, library_names),
         "records": [
@@ -158,13 +150,13 @@ def index_document(payload: dict[str, Any], records: Sequence[Record]) -> IndexD
     }
     year = payload["year"]
     keywords = {
-        "library": _unique(h["library_id"] for h in holdings),
+        "library": unique(h["library_id"] for h in holdings),
         "format": [payload["format"]] if payload["format"] else [],
         "language": [payload["language"]] if payload["language"] else [],
         "decade": [f"{year // 10 * 10}s"] if year else [],
-        "subject_facet": _unique(s.split(" -- ")[0] for s in payload["subjects"])[:20],
-        "availability": _unique(h["status"] for h in holdings),
-        "available_at": _unique(h["library_id"] for h in holdings if h["status"] == "available"),
+        "subject_facet": unique(s.split(" -- ")[0] for s in payload["subjects"])[:20],
+        "availability": unique(h["status"] for h in holdings),
+        "available_at": unique(h["library_id"] for h in holdings if h["status"] == "available"),
     }
     return IndexDocument(
         work_id=payload["id"],

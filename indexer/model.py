@@ -11,6 +11,7 @@ from typing import Any
 
 #: Item status values a holding may have, in the order a patron cares about them.
 AVAILABILITY = ("available", "on_loan", "not_loanable", "unknown")
+STATUS_RANK = {status: rank for rank, status in enumerate(AVAILABILITY)}
 
 
 @dataclass

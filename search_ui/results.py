@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.model import AVAILABILITY
+from indexer.model import STATUS_RANK
 from indexer.query import SearchRequest, SearchResult
-
-_STATUS_RANK = {s: i for i, s in enumerate(AVAILABILITY)}
 
 
 def order_holdings(
@@ -18,7 +16,7 @@ def order_holdings(
         holdings,
         key=lambda h: (
             h["library_id"] != home_library,
-            _STATUS_RANK.get(h["status"], 9),
+            STATUS_RANK.get(h["status"], 9),
             h["library_name"],
         ),
     )

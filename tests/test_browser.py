@@ -194,20 +194,11 @@ def _widget_page(app_url, library):
 
 
 def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, partner_port):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", partner_port, _widget_page(app_url, "north"))
-    import threading
-
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page.goto(f"http://127.0.0.1:{partner_port}/")
+    with serve_wsgi(_widget_page(app_url, "north"), port=partner_port) as partner_site:
+        page.goto(partner_site)
         widget = page.locator("fedcat-search")
         widget.get_by_label("Search all partner libraries").fill("kind of blue")
         widget.get_by_role("button", name="Search").click()
-        page.wait_for_function(
-            "() => document.querySelector('fedcat-search') !== null", timeout=5000
-        )
         first_copy = widget.locator(".copy").first
         first_copy.wait_for(timeout=10000)
         assert first_copy.inner_text().startswith("North City Library")
@@ -218,8 +209,6 @@ def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, par
         widget.locator("li.hit a").first.wait_for(timeout=10000)
         assert widget.locator("li.hit a").first.inner_text().startswith("<img src=x")
         assert page.dialogs == []
-    finally:
-        server.shutdown()
 
 
 def test_widget_on_unregistered_origin_is_refused_by_cors(page, app_url):
