@@ -377,7 +377,9 @@ def marc_to_record(
         oclc_numbers=nz.unique(oclc),
         lccn=nz.lccn(_first(marc, ("010",), "a")),
         language=language,
-        format=nz.format_from_marc(str(marc.leader), field_007, control_008),
+        format=nz.format_from_marc(
+            str(marc.leader), field_007, control_008, _first(marc, ("300",), "a")
+        ),
         publisher=next(filter(None, (_publication_text(f, "b") for f in publication)), ""),
         place=next(filter(None, (_publication_text(f, "a") for f in publication)), ""),
         year=next(filter(None, years), None) or nz.year(control_008[7:11]),

@@ -200,10 +200,21 @@ _LEADER_TYPE = {
 }  # fmt: skip
 
 
-def format_from_marc(leader: str, field_007: str = "", field_008: str = "") -> str:
-    """Leader/06-07 first; 007/008 only split visual material and spot online text."""
+_SOUND_CARRIER = re.compile(r"^\W*\d*\s*(sound (disc|cassette|recording)|compact disc|audio)")
+
+
+def format_from_marc(
+    leader: str, field_007: str = "", field_008: str = "", extent: str = ""
+) -> str:
+    """Leader/06-07 first; 007/008 split visual material and spot online text.
+
+    `extent` (300 $a) corrects one common slip: a CD catalogued with the leader type of the
+    score or book it accompanies ('ncm' + '1 sound disc'), which patrons borrow as a disc.
+    """
     leader = leader.ljust(8)
     record_type, level = leader[6], leader[7]
+    if record_type in "acd" and _SOUND_CARRIER.match(extent.casefold()):
+        return "spoken_word" if record_type == "a" else "recording"
     if record_type == "a":
         if level in "bis":
             return "serial"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,7 +46,11 @@ CREATE INDEX IF NOT EXISTS record_keys_record ON record_keys(record_key);
 
 
 def match_keys(record: Record) -> list[str]:
-    """The keys that can link this record to others; strong keys first."""
+    """The keys that can link this record to others; strong keys first.
+
+    The weak key is title proper, part, first author's first word, year, edition number and
+    format; tests/test_dedup_quality.py measures what it merges on labelled real records.
+    """
     part = "".join(analyze(record.part))
     suffix = f"|{part}" if part else ""
     strong = [f"isbn:{i}{suffix}" for i in record.isbns]
@@ -53,12 +58,16 @@ def match_keys(record: Record) -> list[str]:
     strong += [f"oclc:{o}{suffix}" for o in record.oclc_numbers]
     if record.lccn:
         strong.append(f"lccn:{record.lccn.replace(' ', '')}{suffix}")
-    title = " ".join(analyze(record.title))
+    # Some records carry the subtitle inside the title proper ("Title : subtitle" in 245 $a
+    # or one dc:title); the weak key uses the title proper alone so both forms meet.
+    title = " ".join(analyze(re.split(r"\s*:\s+", record.title, maxsplit=1)[0]))
     if not title:
         return strong
     author = next(iter(analyze(record.contributors[0].name)), "") if record.contributors else ""
     edition = "".join(c for c in record.edition if c.isdigit())
-    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}"
+    # The format keeps a score, its recording and a book's companion disc apart: they share
+    # title, author and year but are shelved and lent as different things.
+    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}|{record.format}"
     return [*strong, weak]
 
 
