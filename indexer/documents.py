@@ -40,6 +40,7 @@ def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> li
                     "location": holding.location,
                     "status": holding.status if holding.status in STATUS_RANK else "unknown",
                     "catalog_url": holding.catalog_url,
+                    "summary": holding.summary,
                     "record_id": record.identifier,
                 }
             )

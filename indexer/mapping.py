@@ -20,9 +20,13 @@ Mapper = Callable[[Partner, str, str, etree._Element], Record]
 
 
 def _marc(partner: Partner, identifier: str, datestamp: str, metadata: etree._Element) -> Record:
-    from indexer.marc import marc_to_record, record_from_element
+    from indexer.marc import bib_and_holdings, marc_to_record
 
-    return marc_to_record(record_from_element(metadata), partner, identifier, datestamp)
+    try:
+        bib, holdings = bib_and_holdings(metadata)
+    except MappingError as exc:
+        raise MappingError(f"{identifier}: {exc}") from exc
+    return marc_to_record(bib, partner, identifier, datestamp, holdings)
 
 
 def _dublin_core(partner, identifier, datestamp, metadata) -> Record:
@@ -46,7 +50,10 @@ _MAPPERS: dict[str, Mapper] = {
 
 
 def _unwrap(metadata: etree._Element) -> etree._Element:
-    """Some feeds wrap <record> in <collection>; the mapping wants the record itself."""
+    """Some feeds wrap <record> in <collection>; the mapping wants the record itself.
+
+    A collection of several records (a MARC bib with its holdings records) is kept whole.
+    """
     if etree.QName(metadata).localname == "collection":
         records = [c for c in metadata if isinstance(c.tag, str)]
         if len(records) == 1:

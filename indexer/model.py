@@ -23,6 +23,9 @@ class Holding:
     location: str = ""
     status: str = "unknown"  # one of AVAILABILITY
     catalog_url: str = ""  # the record in the partner's own catalog
+    #: what a serial holding covers, as the library states it (MFHD 866-868, or 853/863
+    #: rendered): "v.1 (1993)-v.10 (2002); Supplements: 1995"; "" for monographs
+    summary: str = ""
 
 
 @dataclass
