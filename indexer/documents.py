@@ -145,6 +145,8 @@ def index_document(payload: dict[str, Any], records: Sequence[Record]) -> IndexD
                 *payload["notes"],
                 *(c for values in payload["classification"].values() for c in values),
                 *vern.get("publisher", []),
+                *vern.get("place", []),
+                *vern.get("edition", []),
                 *vern.get("notes", []),
             ]
         ),

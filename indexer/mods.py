@@ -17,6 +17,8 @@ MODS = "http://www.loc.gov/mods/v3"
 _NS = {"m": MODS}
 _SUBJECT_PARTS = ("topic", "geographic", "temporal", "genre", "name", "titleInfo", "occupation")
 _IDENTIFIERS = {"isbn": nz.isbn13, "issn": nz.issn, "lccn": nz.lccn, "oclc": nz.oclc_number}
+_NOTES = "m:note[not(@type='statement of responsibility')]|m:abstract"
+_PLACE = "m:place/m:placeTerm[@type='text']"
 _AUTHORITIES = {"lcsh": "lcsh", "mesh": "mesh", "fast": "fast", "local": "local", "gnd": "gnd"}
 
 
@@ -89,9 +91,27 @@ def _contributors(mods: etree._Element) -> list[Contributor]:
     return contributors
 
 
-def _subjects(mods: etree._Element) -> list[Subject]:
-    subjects = []
-    for subject in _find(mods, "m:subject"):
+def _script_twins(
+    elements: list[etree._Element],
+) -> tuple[list[etree._Element], list[etree._Element]]:
+    """(main forms, other-script twins). altRepGroup links one statement written in several
+    scripts; the romanised one (no @script, or Latn) is the main form, as MARC's field is to
+    its 880; the rest are kept as vernacular forms beside it."""
+    groups: dict[str, list[etree._Element]] = {}
+    for element in elements:
+        if element.get("altRepGroup"):
+            groups.setdefault(element.get("altRepGroup"), []).append(element)
+    mains = {
+        id(min(group, key=lambda e: e.get("script") not in (None, "Latn")))
+        for group in groups.values()
+    }
+    main = [e for e in elements if not e.get("altRepGroup") or id(e) in mains]
+    return main, [e for e in elements if e.get("altRepGroup") and id(e) not in mains]
+
+
+def _subjects(subjects: list[etree._Element]) -> list[Subject]:
+    found = []
+    for subject in subjects:
         parts = [
             _name(child) if etree.QName(child).localname == "name" else _text(child)
             for child in subject
@@ -100,8 +120,35 @@ def _subjects(mods: etree._Element) -> list[Subject]:
         heading = " -- ".join(nz.strip_isbd(p) for p in parts if p)
         scheme = (subject.get("authority") or "").casefold()
         if heading:
-            subjects.append(Subject(heading=heading, scheme=_AUTHORITIES.get(scheme, scheme)))
-    return subjects
+            found.append(Subject(heading=heading, scheme=_AUTHORITIES.get(scheme, scheme)))
+    return found
+
+
+def _first_text(elements: list[etree._Element], path: str) -> str:
+    return next(filter(None, (_text(e, path) for e in elements)), "")
+
+
+def _all_texts(elements: list[etree._Element], path: str = ".") -> list[str]:
+    return nz.unique(text for e in elements for text in _texts(e, path))
+
+
+def _vernacular(
+    mods: etree._Element, main_title: etree._Element | None, contributors: list[Contributor]
+) -> dict[str, list[str]]:
+    """Other-script forms, under the keys MARC 880 uses (model.Record.vernacular)."""
+    _, origins = _script_twins(_find(mods, "m:originInfo"))
+    _, subjects = _script_twins(_find(mods, "m:subject"))
+    _, notes = _script_twins(_find(mods, _NOTES))
+    found = {
+        "title": _vernacular_titles(mods, main_title),
+        "contributors": nz.unique(c.vernacular for c in contributors),
+        "subjects": nz.unique(s.heading for s in _subjects(subjects)),
+        "publisher": [nz.strip_brackets(v) for v in _all_texts(origins, "m:publisher")],
+        "place": [nz.strip_brackets(v) for v in _all_texts(origins, _PLACE)],
+        "edition": [nz.strip_isbd(v) for v in _all_texts(origins, "m:edition")],
+        "notes": _all_texts(notes),
+    }
+    return {key: nz.unique(values) for key, values in found.items() if nz.unique(values)}
 
 
 def _classification(mods: etree._Element) -> dict[str, list[str]]:
@@ -180,10 +227,9 @@ def mods_to_record(
     record_id = _text(mods, "m:recordInfo/m:recordIdentifier") or nz.local_id(identifier)
     languages = _texts(mods, "m:language/m:languageTerm")
     contributors = _contributors(mods)
-    vernacular = {
-        "title": _vernacular_titles(mods, main),
-        "contributors": nz.unique(c.vernacular for c in contributors),
-    }
+    origins, _ = _script_twins(_find(mods, "m:originInfo"))
+    subjects, _ = _script_twins(_find(mods, "m:subject"))
+    notes, _ = _script_twins(_find(mods, _NOTES))
     return Record(
         partner_id=partner.id,
         identifier=identifier,
@@ -194,7 +240,7 @@ def mods_to_record(
         part=part,
         responsibility=nz.strip_isbd(_text(mods, "m:note[@type='statement of responsibility']")),
         contributors=contributors,
-        subjects=_subjects(mods),
+        subjects=_subjects(subjects),
         classification=classification,
         isbns=numbers["isbn"],
         issns=numbers["issn"],
@@ -202,13 +248,13 @@ def mods_to_record(
         lccn=next(iter(numbers["lccn"]), ""),
         language=next(filter(None, map(nz.language, languages)), ""),
         format=_format(mods),
-        publisher=nz.strip_brackets(_text(mods, "m:originInfo/m:publisher")),
-        place=nz.strip_brackets(_text(mods, "m:originInfo/m:place/m:placeTerm[@type='text']")),
+        publisher=nz.strip_brackets(_first_text(origins, "m:publisher")),
+        place=nz.strip_brackets(_first_text(origins, _PLACE)),
         year=_origin_date(mods),
-        edition=nz.strip_isbd(_text(mods, "m:originInfo/m:edition")),
+        edition=nz.strip_isbd(_first_text(origins, "m:edition")),
         physical_description=nz.strip_isbd(_text(mods, "m:physicalDescription/m:extent")),
-        notes=_texts(mods, "m:note[not(@type='statement of responsibility')]|m:abstract"),
+        notes=_all_texts(notes),
         urls=numbers["url"],
-        vernacular={key: values for key, values in vernacular.items() if values},
+        vernacular=_vernacular(mods, main, contributors),
         holdings=_holdings(mods, partner, record_id, call),
     )

@@ -8,6 +8,7 @@ from lxml import etree
 from config.partners import Partner
 from indexer.mapping import MappingError, map_record
 from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record
+from indexer.query import SearchRequest, Words
 from indexer.text import analyze
 from tests.fixtures.paths import FIXTURES, SHARED_DATA
 
@@ -210,3 +211,53 @@ def test_mods_without_title_info_is_a_mapping_error():
     empty = etree.fromstring(b'<mods xmlns="http://www.loc.gov/mods/v3"><note>x</note></mods>')
     with pytest.raises(MappingError, match="oai:west:7"):
         map_record(WEST, "oai:west:7", "", empty, "mods")
+
+
+# -- MODS vernacular beyond title and names -------------------------------------------------
+
+
+def test_mods_script_twins_of_imprint_edition_and_subjects_are_kept_beside_the_romanised():
+    record = _map("mods/laozi_dao_speaks.xml", "mods")
+    assert (record.publisher, record.place, record.edition) == (
+        "Xian dai chu ban she",
+        "Beijing Shi",
+        "Di 1 ban",
+    )
+    assert [s.heading for s in record.subjects][:2] == [
+        "Laozi -- Dao de jing",
+        "Laozi -- Criticism and interpretation",
+    ]
+    assert record.vernacular["publisher"] == ["现代出版社"]
+    assert record.vernacular["place"] == ["北京市"]
+    assert record.vernacular["edition"] == ["第1版"]
+    assert record.vernacular["subjects"] == [
+        "老子 -- 道德經",
+        "老子 -- Criticism and interpretation",
+    ]
+
+
+def test_mods_twin_listed_first_is_still_the_vernacular_and_notes_have_twins_too():
+    mods = etree.fromstring(
+        """<mods xmlns="http://www.loc.gov/mods/v3">
+          <titleInfo><title>Laozi shuo</title></titleInfo>
+          <originInfo altRepGroup="05" script="Hani"><publisher>现代出版社</publisher></originInfo>
+          <originInfo altRepGroup="05"><publisher>Xian dai chu ban she</publisher></originInfo>
+          <note altRepGroup="09" script="Hani">中英文对照</note>
+          <note altRepGroup="09">Zhong Ying wen dui zhao</note>
+          <note>Parallel text in Chinese and English.</note>
+        </mods>"""
+    )
+    record = map_record(WEST, "oai:west.example:twins", "", mods, "mods")
+    assert record.publisher == "Xian dai chu ban she"
+    assert record.vernacular["publisher"] == ["现代出版社"]
+    assert record.notes == ["Zhong Ying wen dui zhao", "Parallel text in Chinese and English."]
+    assert record.vernacular["notes"] == ["中英文对照"]
+
+
+def test_mods_vernacular_publisher_place_and_subjects_are_searchable(catalog):
+    catalog.add_records([_map("mods/laozi_dao_speaks.xml", "mods")])
+    for text in ("现代出版社", "北京市", "道德經", "Xian dai chu ban she"):
+        result = catalog.engine.search(SearchRequest(query=Words("all", text), limit=5))
+        assert result.total == 1, text
+    subject = catalog.engine.search(SearchRequest(query=Words("subject", "道德经")))
+    assert subject.total == 1  # traditional twin found by its simplified form
