@@ -77,6 +77,17 @@ def test_search_returns_one_result_per_work_with_every_holding(client):
     assert {h["status"] for h in work["holdings"]} == {"available", "on_loan"}
 
 
+def test_removing_one_librarys_record_leaves_two_holdings_in_the_api(client, catalog):
+    work = client.get("/api/v1/search?q=crime punishment").get_json()["results"][0]
+    assert len(work["holdings"]) == 3
+    catalog.remove_records(["south\x1fs1"])
+    body = client.get("/api/v1/search?q=crime punishment").get_json()
+    assert body["total"] == 1
+    assert [h["library_id"] for h in body["results"][0]["holdings"]] == ["east", "north"]
+    same_work = client.get(f"/api/v1/works/{work['id']}").get_json()
+    assert sorted(h["library_id"] for h in same_work["holdings"]) == ["east", "north"]
+
+
 def test_home_library_copy_is_listed_first(client):
     body = client.get("/api/v1/search?q=crime&library=south").get_json()
     assert body["results"][0]["holdings"][0]["library_id"] == "south"
