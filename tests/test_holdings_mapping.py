@@ -16,6 +16,9 @@ from lxml import etree
 
 from config.partners import Partner
 from config.settings import Settings
+from demo.oai_provider import ProviderRecord, make_app, serve
+from harvester.checkpoints import Checkpoints
+from harvester.runner import harvest
 from indexer.mapping import MappingError, map_record
 from indexer.marc import (
     attach_holdings,
@@ -145,11 +148,14 @@ def test_unlinked_mfhd_is_logged_not_lost_silently(caplog):
     assert any("match no bibliographic record" in m for m in caplog.messages)
 
 
-def _collection(*records: pymarc.Record) -> etree._Element:
+def _collection_xml(*records: pymarc.Record) -> bytes:
+    """A MARCXML <collection>: how a partner sends a bib and its MFHDs in one OAI record."""
     xml = b"".join(pymarc.record_to_xml(r, namespace=True) for r in records)
-    return etree.fromstring(
-        b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + xml + b"</collection>"
-    )
+    return b'<collection xmlns="http://www.loc.gov/MARC21/slim">' + xml + b"</collection>"
+
+
+def _collection(*records: pymarc.Record) -> etree._Element:
+    return etree.fromstring(_collection_xml(*records))
 
 
 def test_oai_record_with_bib_and_mfhd_in_one_collection_maps_the_summary():
@@ -175,3 +181,24 @@ def test_holdings_summary_reaches_the_search_payload_and_the_work_page(catalog, 
     app = create_app(Settings(data_dir=tmp_path), engine=catalog.engine, partners=[NORTH])
     page = app.test_client().get(f"/work/{hit.work_id}").get_data(as_text=True)
     assert "v.18:no.4 (2007:02)" in page
+
+
+async def test_serials_harvested_with_their_mfhd_over_oai_pmh_show_the_summary(catalog, tmp_path):
+    served = [
+        ProviderRecord(
+            f"oai:north:serial-{n}",
+            "2026-11-25T08:00:00Z",
+            metadata={"marc21": _collection_xml(bib, *mfhds).decode("utf-8")},
+        )
+        for n, (bib, mfhds) in enumerate(_serials())
+    ]
+    checkpoints = Checkpoints(tmp_path / "checkpoints.sqlite")
+    with serve(make_app(served, repository_name="North serials")) as url:
+        north = Partner("north", "North City Library", url)
+        report = await harvest([north], catalog, checkpoints)
+    checkpoints.close()
+    assert (report.partners[0].records, report.partners[0].error) == (7, None)
+    result = catalog.engine.search(SearchRequest(query=Words("all", "orthophonistes")))
+    (hit,) = result.hits
+    assert hit.payload["holdings"][0]["summary"].startswith("v.18:no.4 (2007:02)")
+    assert catalog.engine.count() == 7
