@@ -66,8 +66,10 @@ def match_keys(record: Record) -> list[str]:
     author = next(iter(analyze(record.contributors[0].name)), "") if record.contributors else ""
     edition = "".join(c for c in record.edition if c.isdigit())
     # The format keeps a score, its recording and a book's companion disc apart: they share
-    # title, author and year but are shelved and lent as different things.
-    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}|{record.format}"
+    # title, author and year but are shelved and lent as different things. Print, online
+    # text and untyped records (a dc:type is often missing) all count as text.
+    kind = "text" if record.format in ("", "book", "eresource") else record.format
+    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}|{kind}"
     return [*strong, weak]
 
 

@@ -11,12 +11,15 @@ from functools import cache
 
 import pymarc
 import pytest
+from lxml import etree
 
 from bench.dedup import apply_edit, evaluate, labelled_pairs, source_record
 from config.partners import Partner
 from indexer import normalize as nz
+from indexer.mapping import map_record
 from indexer.marc import marc_to_record
 from indexer.works import match_keys
+from tests.fixtures.paths import FIXTURES
 
 #: (precision, recall) floors per group, as measured on 2026-11-25.
 FLOORS = {"overall": (0.93, 0.88), "real": (0.92, 0.86), "variant": (0.94, 0.90)}
@@ -75,6 +78,17 @@ def test_subtitle_inside_the_title_proper_still_meets_the_subfielded_record():
     joined = _mapped(_edited(subfielded, "join:245ab"), "j")
     assert joined.title.startswith("Celebrating Bird : the triumph")
     assert match_keys(joined)[-1] == match_keys(_mapped(subfielded, "s"))[-1]
+
+
+def test_untyped_dublin_core_record_meets_the_marc_book_on_the_weak_key():
+    path = FIXTURES / "oai_dc" / "lul_fre_autre_monde.xml"
+    element = etree.parse(str(path), etree.XMLParser(resolve_entities=False)).getroot()
+    for dc_type in element.findall("{http://purl.org/dc/elements/1.1/}type"):
+        element.remove(dc_type)
+    untyped = map_record(PARTNER, "oai:north:dc", "", element, "oai_dc")
+    marc = _mapped(source_record("evergreen/lul_fre_500.mrc#0"), "m")
+    assert (untyped.format, marc.format) == ("", "book")
+    assert match_keys(untyped)[-1] == match_keys(marc)[-1]
 
 
 def test_unknown_variant_edit_is_an_error_not_a_silent_no_op():
