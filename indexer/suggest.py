@@ -124,9 +124,9 @@ def correction(engine: SearchEngine, field: str, term: str) -> Correction | None
                     continue
                 seen[candidate] += 1
                 written.setdefault(candidate, Counter())[text[start:end].lower()] += 1
-    near = sorted((edit_distance(term, c), -n, c) for c, n in seen.items() if c in written)
-    near = [(d, c) for d, _, c in near if d <= allowed][:CANDIDATES_COUNTED]
-    counted = sorted((d, -works_with(engine, field, c), c) for d, c in near)
+    near = sorted((edit_distance(term, c), -n, c) for c, n in seen.items())
+    closest = [(d, c) for d, _, c in near if d <= allowed][:CANDIDATES_COUNTED]
+    counted = sorted((d, -works_with(engine, field, c), c) for d, c in closest)
     for _, minus_works, candidate in counted:
         if -minus_works > own:
             word = written[candidate].most_common(1)[0][0]

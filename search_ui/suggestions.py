@@ -13,7 +13,7 @@ from indexer.engine import SearchEngine
 from indexer.query import MatchAll, Phrase, SearchRequest, Words, positive_leaves
 from indexer.suggest import completions, correction
 from indexer.text import analyze, term_spans
-from search_ui.query_parser import parse_query
+from search_ui.query_parser import BadQuery, parse_query
 from search_ui.request_params import BadParameter, Params, single_value, whole_number
 
 #: A search finding at most this many works gets a spelling suggestion, if one finds more.
@@ -50,7 +50,11 @@ def spelling_suggestion(
     if not replacements:
         return None
     corrected = rewrite(typed, replacements)
-    check = replace(search, query=parse_query(corrected), offset=0, limit=0, facets=())
+    try:
+        query = parse_query(corrected)
+    except BadQuery:  # the corrections made the query too long: no suggestion, no error
+        return None
+    check = replace(search, query=query, offset=0, limit=0, facets=())
     corrected_total = engine.search(check).total
     if corrected_total <= total:
         return None

@@ -9,6 +9,7 @@ from config.settings import Settings
 from indexer.query import And, Not, Or, Phrase, Words
 from search_ui.app import create_app
 from search_ui.highlight import query_terms, segments
+from search_ui.query_parser import MAX_QUERY_LENGTH
 from search_ui.suggestions import MAX_AUTOCOMPLETE, MAX_AUTOCOMPLETE_LENGTH, rewrite
 from tests.fixtures.builders import record
 
@@ -156,6 +157,15 @@ def test_no_suggestion_when_the_words_are_known_or_nothing_is_close(client):
     assert search(client, "peace")["suggestion"] is None
     assert search(client, "zzyzx")["suggestion"] is None
     assert search(client, "")["suggestion"] is None
+
+
+def test_no_suggestion_when_the_correction_would_make_the_query_too_long(client):
+    assert search(client, "punishmnt")["suggestion"] == {"q": "punishment", "total": 1}
+    typed = "punishmnt " + "dostoyevsky " * ((MAX_QUERY_LENGTH - 10) // 12)
+    typed += "x" * (MAX_QUERY_LENGTH - len(typed))
+    body = search(client, typed)
+    assert len(typed) == MAX_QUERY_LENGTH and body["total"] == 0
+    assert body["suggestion"] is None
 
 
 def test_suggestion_keeps_the_filters(client):
