@@ -16,7 +16,6 @@ def searches_run(engine) -> int:
 
 @pytest.mark.parametrize("engine", ["elasticsearch"], indirect=True)
 def test_search_with_filtered_facets_is_one_request(engine):
-
     engine.upsert(
         [
             doc("a", record("north", "n1", "Blue train", language="eng")),
