@@ -145,21 +145,34 @@ def completions(engine: SearchEngine, typed: str, limit: int) -> list[Completion
         return []
     query = Or((Prefix("title", typed), Prefix("author", typed)))
     hits = engine.search(SearchRequest(query, limit=COMPLETION_SAMPLE)).hits
-    found: dict[tuple[str, str], list[Any]] = {}
+    found: dict[tuple[str, str], _Candidate] = {}
     for hit in hits:
-        for field, values in (
-            ("title", [hit.payload["title"], *hit.payload.get("vernacular", {}).get("title", [])]),
-            ("author", [c["name"] for c in hit.payload["contributors"]]),
-        ):
+        for field, values in _completable(hit.payload):
             for value in dict.fromkeys(v.strip() for v in values if v.strip()):
-                fit = _fit(analyze(value), terms)
-                if fit is None:
-                    continue
-                key = (field, " ".join(analyze(value)))
-                entry = found.setdefault(key, [fit, 0, value, field])
-                entry[1] += 1
-    ranked = sorted(found.values(), key=lambda e: (e[0], -e[1], e[2].casefold(), e[3]))
-    return [Completion(value, field, works) for _, works, value, field in ranked[:limit]]
+                value_terms = analyze(value)
+                fit = _fit(value_terms, terms)
+                if fit is not None:
+                    key = (field, " ".join(value_terms))
+                    found.setdefault(key, _Candidate(fit, value, field)).works += 1
+    ranked = sorted(found.values(), key=_Candidate.rank)
+    return [Completion(c.value, c.field, c.works) for c in ranked[:limit]]
+
+
+@dataclass
+class _Candidate:
+    fit: int
+    value: str
+    field: str
+    works: int = 0
+
+    def rank(self) -> tuple:
+        return (self.fit, -self.works, self.value.casefold(), self.field)
+
+
+def _completable(payload: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The values autocomplete offers from one work: its titles and its contributors' names."""
+    titles = [payload["title"], *payload.get("vernacular", {}).get("title", [])]
+    return [("title", titles), ("author", [c["name"] for c in payload["contributors"]])]
 
 
 def _fit(value_terms: list[str], typed: list[str]) -> int | None:

@@ -157,7 +157,7 @@ def openapi_document(
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
             "highlight": _ref("Highlight"),
         },
-        "required": ["id", "title", "holdings", "libraries"],
+        "required": ["id", "title", "holdings", "libraries", "highlight"],
     }
     facet_params = [
         _param(

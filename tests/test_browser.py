@@ -223,6 +223,18 @@ def test_autocomplete_is_a_keyboard_usable_combobox(page, app_url):
     assert page.get_by_role("listbox").is_hidden()
 
 
+def test_search_box_works_without_javascript(browser, app_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(app_url)
+    assert page.get_by_role("combobox").count() == 0
+    page.get_by_role("searchbox", name="Search the catalogue").fill("blue train")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**q=blue+train**")
+    assert page.locator(".hit h2 mark").all_inner_texts() == ["Blue", "train"]
+    context.close()
+
+
 def test_hostile_partner_data_renders_inert(page, app_url):
     page.goto(f"{app_url}/?q=hostile")
     assert page.locator(".hit h2").inner_text().startswith("<img src=x")

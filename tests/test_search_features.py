@@ -264,3 +264,11 @@ def test_openapi_describes_highlight_suggestion_and_autocomplete(client):
     body = client.get("/api/v1/autocomplete?q=cri").get_json()
     item = schemas["AutocompleteResponse"]["properties"]["suggestions"]["items"]
     assert set(body["suggestions"][0]) == set(item["properties"])
+    found = search(client, "punishmnet")
+    assert set(schemas["SearchResponse"]["required"]) <= set(found)
+    assert set(found["suggestion"]) == set(schemas["Suggestion"]["properties"])
+    work = search(client, "crime")["results"][0]
+    assert set(schemas["WorkSummary"]["required"]) <= set(work)
+    assert set(work["highlight"]) == set(schemas["Highlight"]["properties"])
+    segment = schemas["Segments"]["items"]["properties"]
+    assert set(work["highlight"]["title"][0]) == set(segment)
