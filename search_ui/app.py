@@ -33,6 +33,7 @@ from search_ui.suggestions import (
     MAX_AUTOCOMPLETE_LENGTH,
     autocomplete,
     spelling_suggestion,
+    suggestion_params,
 )
 
 log = logging.getLogger(__name__)
@@ -223,13 +224,12 @@ def create_app(
         return url_for("search_page", **{**args.to_dict(flat=False), "page": [str(page)]})
 
     @app.context_processor
-    def search_links() -> dict[str, Any]:
-        return {"search_url": lambda **changes: url_for("search_page", **search_params(changes))}
-
-    def search_params(changes: dict[str, str]) -> dict[str, list[str]]:
-        """The current search's URL parameters with some replaced, back on page 1."""
-        params = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"}
-        return {**params, **{k: [v] for k, v in changes.items()}}
+    def suggestion_links() -> dict[str, Any]:
+        return {
+            "suggestion_url": lambda q: url_for(
+                "search_page", **suggestion_params(request.args.to_dict(flat=False), q)
+            )
+        }
 
     @app.template_test("safe_url")
     def safe_url(value: str) -> bool:

@@ -70,6 +70,13 @@ def rewrite(typed: str, replacements: dict[str, str]) -> str:
     return out
 
 
+def suggestion_params(params: dict[str, list[str]], corrected: str) -> dict[str, list[str]]:
+    """The URL parameters of the suggested search: the same search (filters, library,
+    language) with the corrected query, back on page 1."""
+    kept = {name: values for name, values in params.items() if name not in ("q", "page")}
+    return {"q": [corrected], **kept}
+
+
 def autocomplete(engine: SearchEngine, params: Params) -> dict[str, Any]:
     """The autocomplete answer for ``q`` (required, at most `MAX_AUTOCOMPLETE_LENGTH`
     characters) and ``limit`` (1 to `MAX_AUTOCOMPLETE`)."""

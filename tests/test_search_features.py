@@ -178,6 +178,9 @@ def test_suggestion_keeps_the_filters(client):
 def test_page_links_the_suggestion(client):
     page = client.get("/?q=punishmnet&library=north").get_data(as_text=True)
     assert 'href="/?q=punishment&amp;library=north"' in page
+    page = client.get("/?page=1&q=punishmnet&f.library=north&lang=zh").get_data(as_text=True)
+    assert "您是不是要找" in page
+    assert 'href="/?q=punishment&amp;f.library=north&amp;lang=zh"' in page
 
 
 def test_rewrite_replaces_only_the_corrected_words():
