@@ -180,7 +180,7 @@ def openapi_document(
         "paths": {
             "/api/v1/search": {
                 "get": {
-                    "summary": "Search works, with facet counts",
+                    "summary": "Search works: facet counts, marked matches, a spelling suggestion",
                     "parameters": [
                         _param(
                             "q",
