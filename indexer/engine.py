@@ -22,6 +22,15 @@ TEXT_FIELDS = {"title": 4.0, "author": 3.0, "subject": 2.0, "isbn": 1.0, "other"
 HOME_LIBRARY_BOOST = 1000.0
 
 
+def fuzzy_distance(token: str) -> int:
+    """How many edits a fuzzy match allows: none under 3 letters, 1 up to 5, then 2.
+
+    Elasticsearch's AUTO fuzziness, decided here so both engines allow the same distance.
+    """
+    length = len(token)
+    return 0 if length < 3 else 1 if length < 6 else 2
+
+
 class EngineError(Exception):
     """An engine failed to do what was asked."""
 
@@ -59,6 +68,15 @@ class QueryCompiler(ABC, Generic[Q]):
     def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> Q: ...
 
     @abstractmethod
+    def prefix(self, field_name: str, start: str, boost: float = 1.0) -> Q:
+        """Documents with a term in `field_name` that starts with `start` (constant score)."""
+
+    @abstractmethod
+    def fuzzy(self, field_name: str, token: str, distance: int) -> Q:
+        """Documents with a term at most `distance` edits from `token`, counting a
+        transposition of two neighbouring letters as one edit and leaving no prefix fixed."""
+
+    @abstractmethod
     def all(self) -> Q: ...
 
     @abstractmethod
@@ -86,6 +104,10 @@ class QueryCompiler(ABC, Generic[Q]):
             return self._words(node)
         if isinstance(node, q.Phrase):
             return self._phrase(node)
+        if isinstance(node, q.Prefix):
+            return self._prefix(node)
+        if isinstance(node, q.Fuzzy):
+            return self._fuzzy(node)
         if isinstance(node, q.And):
             positives = [c for c in node.clauses if not isinstance(c, q.Not)]
             negatives = [c.clause for c in node.clauses if isinstance(c, q.Not)]
@@ -105,15 +127,49 @@ class QueryCompiler(ABC, Generic[Q]):
         return {field_name: 1.0}
 
     def _words(self, node: q.Words) -> Q:
+        fields = self._fields(node.field)
+        return self._every(
+            [
+                self._any_field(fields, lambda f, b, t=t: self.term(f, t, b))
+                for t in analyze(node.text)
+            ]
+        )
+
+    def _any_field(self, fields: dict[str, float], primitive) -> Q:
+        """One token in any of `fields`: primitive(field, boost) per field, ORed."""
+        return self.boolean([], [primitive(f, boost) for f, boost in fields.items()], [])
+
+    def _every(self, per_token: list[Q]) -> Q:
+        if not per_token:
+            return self.nothing()
+        return per_token[0] if len(per_token) == 1 else self.boolean(per_token, [], [])
+
+    def _prefix(self, node: q.Prefix) -> Q:
         tokens = analyze(node.text)
         if not tokens:
             return self.nothing()
         fields = self._fields(node.field)
+        *complete, start = tokens
         per_token = [
-            self.boolean([], [self.term(f, t, boost) for f, boost in fields.items()], [])
-            for t in tokens
+            self._any_field(fields, lambda f, b, t=t: self.term(f, t, b)) for t in complete
         ]
-        return per_token[0] if len(per_token) == 1 else self.boolean(per_token, [], [])
+        per_token.append(self._any_field(fields, lambda f, b: self.prefix(f, start, b)))
+        return self._every(per_token)
+
+    def _fuzzy(self, node: q.Fuzzy) -> Q:
+        fields = self._fields(node.field)
+
+        def near(field_name: str, token: str) -> Q:
+            distance = fuzzy_distance(token)
+            return (
+                self.fuzzy(field_name, token, distance)
+                if distance
+                else self.term(field_name, token)
+            )
+
+        return self._every(
+            [self._any_field(fields, lambda f, b, t=t: near(f, t)) for t in analyze(node.text)]
+        )
 
     def _phrase(self, node: q.Phrase) -> Q:
         tokens = analyze(node.text)
@@ -124,19 +180,36 @@ class QueryCompiler(ABC, Generic[Q]):
             return self._words(q.Words(node.field, node.text))
         return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
 
-    def request(self, request: q.SearchRequest, *, except_filter: str | None = None) -> Q:
-        """The whole query of a search request: text, filters, year range, home library.
-
-        `except_filter` leaves one facet's filter out, for counting that facet's other values.
-        """
-        must = [self.compile(request.query)]
+    def facet_filters(
+        self, request: q.SearchRequest, *, except_filter: str | None = None
+    ) -> list[Q]:
+        """The request's facet filters, each scoring nothing; `except_filter` leaves one out."""
+        filters = []
         for facet, values in request.filters.items():
             if facet == except_filter:
                 continue
             if facet not in q.FACET_FIELDS:
                 raise ValueError(f"unknown filter field {facet!r}")
             if values:
-                must.append(self.constant(self.keyword_in(facet, list(values)), 0.0))
+                filters.append(self.constant(self.keyword_in(facet, list(values)), 0.0))
+        return filters
+
+    def request(
+        self,
+        request: q.SearchRequest,
+        *,
+        except_filter: str | None = None,
+        with_facet_filters: bool = True,
+    ) -> Q:
+        """The whole query of a search request: text, filters, year range, home library.
+
+        `except_filter` leaves one facet's filter out, for counting that facet's other values;
+        `with_facet_filters=False` leaves them all out, for an engine that applies them after
+        counting facets (Elasticsearch's post_filter). Neither changes the scores.
+        """
+        must = [self.compile(request.query)]
+        if with_facet_filters:
+            must += self.facet_filters(request, except_filter=except_filter)
         if request.year_from is not None or request.year_to is not None:
             must.append(self.constant(self.year_between(request.year_from, request.year_to), 0.0))
         should = []

@@ -29,6 +29,9 @@ _SORTS = {
     "title": [{"sort_title": "asc"}, "_score"],
 }
 
+#: Terms a fuzzy query may expand to (Elasticsearch's default of 50 could miss the best one).
+FUZZY_MAX_EXPANSIONS = 1000
+
 
 def index_mappings() -> dict[str, Any]:
     properties: dict[str, Any] = {"work_id": {"type": "keyword"}}
@@ -48,6 +51,23 @@ class ElasticsearchCompiler(QueryCompiler[dict]):
 
     def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> dict:
         return {"match_phrase": {field_name: {"query": " ".join(tokens), "boost": boost}}}
+
+    def prefix(self, field_name: str, start: str, boost: float = 1.0) -> dict:
+        return {"prefix": {field_name: {"value": start, "boost": boost}}}
+
+    def fuzzy(self, field_name: str, token: str, distance: int) -> dict:
+        return {
+            "fuzzy": {
+                field_name: {
+                    "value": token,
+                    "fuzziness": distance,
+                    "prefix_length": 0,
+                    "transpositions": True,
+                    # tantivy expands every term in reach; stay close to that
+                    "max_expansions": FUZZY_MAX_EXPANSIONS,
+                }
+            }
+        }
 
     def all(self) -> dict:
         return {"match_all": {}}
@@ -194,14 +214,26 @@ class ElasticsearchEngine(SearchEngine):
         self.client.close()
 
     def search(self, request: q.SearchRequest) -> q.SearchResult:
+        """One request: hits, total and every facet count.
+
+        The facet filters go in a post_filter (applied to the hits after counting), and each
+        group of facets is counted in a filter aggregation holding the other facets' filters,
+        which is what `facet_groups` asks for: a filtered facet still counts its other values.
+        """
         self._ensure_index()
         body: dict[str, Any] = {
-            "query": self.compiler.request(request),
+            "query": self.compiler.request(request, with_facet_filters=False),
             "from": request.offset,
             "size": request.limit,
             "track_total_hits": True,
             "_source": ["work_id", "payload"],
         }
+        filters = self.compiler.facet_filters(request)
+        if filters:
+            body["post_filter"] = self.compiler.boolean(filters, [], [])
+        groups = facet_groups(request)
+        if groups:
+            body["aggs"] = self._facet_aggregations(request, groups)
         if request.sort in _SORTS:
             body["sort"] = _SORTS[request.sort]
         response = self._call("search", self.client.search, index=self.index, **body)
@@ -210,20 +242,26 @@ class ElasticsearchEngine(SearchEngine):
             for h in response["hits"]["hits"]
         ]
         total = response["hits"]["total"]["value"]
-        return q.SearchResult(total, hits, self._facets(request))
-
-    def _facets(self, request: q.SearchRequest) -> dict[str, list[tuple[str, int]]]:
         facets: dict[str, list[tuple[str, int]]] = {}
-        for left_out, names in facet_groups(request):
-            aggs = {n: {"terms": {"field": n, "size": request.facet_size}} for n in names}
-            query = self.compiler.request(request, except_filter=left_out)
-            response = self._call(
-                "facets", self.client.search, index=self.index, query=query, aggs=aggs, size=0
-            )
+        for number, (_, names) in enumerate(groups):
+            group = response["aggregations"][f"group{number}"]
             for name in names:
-                buckets = response["aggregations"][name]["buckets"]
-                facets[name] = [(b["key"], b["doc_count"]) for b in buckets]
-        return facets
+                facets[name] = [(b["key"], b["doc_count"]) for b in group[name]["buckets"]]
+        return q.SearchResult(total, hits, facets)
+
+    def _facet_aggregations(
+        self, request: q.SearchRequest, groups: list[tuple[str | None, list[str]]]
+    ) -> dict[str, Any]:
+        aggs: dict[str, Any] = {}
+        for number, (left_out, names) in enumerate(groups):
+            filters = self.compiler.facet_filters(request, except_filter=left_out)
+            aggs[f"group{number}"] = {
+                "filter": self.compiler.boolean(filters, [], [])
+                if filters
+                else self.compiler.all(),
+                "aggs": {n: {"terms": {"field": n, "size": request.facet_size}} for n in names},
+            }
+        return aggs
 
     def get(self, work_id: str) -> dict[str, Any] | None:
         self._ensure_index()

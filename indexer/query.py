@@ -41,6 +41,29 @@ class Phrase:
 
 
 @dataclass(frozen=True)
+class Prefix:
+    """Every word of `text` must occur in `field`, the last one only as the start of a word.
+
+    What a patron has typed so far into a search box ("kind of bl"): the autocomplete query.
+    """
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    """Each word of `text` must occur in `field` as itself or as a word a few edits away.
+
+    The allowed distance grows with the word (see `engine.fuzzy_distance`). Used to find
+    spelling corrections; the query parser never produces it.
+    """
+
+    field: str
+    text: str
+
+
+@dataclass(frozen=True)
 class And:
     clauses: tuple[Query, ...]
 
@@ -60,7 +83,21 @@ class MatchAll:
     pass
 
 
-Query = Words | Phrase | And | Or | Not | MatchAll
+Query = Words | Phrase | Prefix | Fuzzy | And | Or | Not | MatchAll
+
+
+def positive_leaves(query: Query) -> list[Words | Phrase | Prefix | Fuzzy]:
+    """The word and phrase clauses a matching document may contain (those not under a NOT).
+
+    What highlighting marks and what spelling suggestions may correct.
+    """
+    if isinstance(query, And | Or):
+        return [leaf for clause in query.clauses for leaf in positive_leaves(clause)]
+    if isinstance(query, Not):
+        return []
+    if isinstance(query, MatchAll):
+        return []
+    return [query]
 
 
 @dataclass

@@ -47,6 +47,11 @@ def build_schema() -> tantivy.Schema:
     return builder.build()
 
 
+def _literal(text: str) -> str:
+    """`text` as a regular expression that matches only itself (tantivy's regex syntax)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
 class TantivyCompiler(QueryCompiler[tantivy.Query]):
     def __init__(self, schema: tantivy.Schema):
         self.schema = schema
@@ -58,6 +63,15 @@ class TantivyCompiler(QueryCompiler[tantivy.Query]):
     def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> tantivy.Query:
         query = tantivy.Query.phrase_query(self.schema, field_name, tokens)
         return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
+
+    def prefix(self, field_name: str, start: str, boost: float = 1.0) -> tantivy.Query:
+        query = tantivy.Query.regex_query(self.schema, field_name, _literal(start) + ".*")
+        return tantivy.Query.const_score_query(query, boost)
+
+    def fuzzy(self, field_name: str, token: str, distance: int) -> tantivy.Query:
+        return tantivy.Query.fuzzy_term_query(
+            self.schema, field_name, token, distance=distance, transposition_cost_one=True
+        )
 
     def all(self) -> tantivy.Query:
         return tantivy.Query.all_query()

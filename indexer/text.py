@@ -108,3 +108,23 @@ def analyze(text: str) -> list[str]:
         else:
             tokens.append(word)
     return tokens
+
+
+_SPAN = re.compile(_TOKEN.pattern, re.IGNORECASE)
+
+
+def term_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where each index term of `text` comes from: (start, end, term) over `text` as written.
+
+    For highlighting: the terms are those `analyze` gives, so a match is exactly what a search
+    matched. A CJK bigram spans its two characters (neighbouring bigrams overlap).
+    """
+    spans: list[tuple[int, int, str]] = []
+    for match in _SPAN.finditer(text):
+        start, word = match.start(), match.group()
+        if _IS_CJK.match(word):
+            for offset, bigram in enumerate(_cjk_bigrams(word)):
+                spans.append((start + offset, start + offset + len(bigram), fold(bigram)))
+        else:
+            spans.extend((start, match.end(), term) for term in analyze(word))
+    return spans

@@ -25,8 +25,16 @@ from search_ui.request_params import (
     MAX_RESULTS,
     BadParameter,
     search_request_from_params,
+    single_value,
 )
 from search_ui.results import order_holdings, search_response
+from search_ui.suggestions import (
+    MAX_AUTOCOMPLETE,
+    MAX_AUTOCOMPLETE_LENGTH,
+    autocomplete,
+    spelling_suggestion,
+    suggestion_params,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +78,9 @@ def create_app(
     def run_search(params) -> tuple[Any, dict[str, Any]]:
         search = search_request_from_params(params, known_libraries=set(by_id))
         result = current_engine().search(search)
-        return search, search_response(search, result)
+        typed = single_value(params, "q") or ""
+        suggestion = spelling_suggestion(current_engine(), search, typed, result.total)
+        return search, search_response(search, result, suggestion)
 
     def is_api() -> bool:
         return request.path.startswith("/api/")
@@ -163,6 +173,10 @@ def create_app(
             abort(404, description=f"no work with id {work_id!r}")
         return jsonify(payload)
 
+    @app.get("/api/v1/autocomplete")
+    def api_autocomplete():
+        return jsonify(autocomplete(current_engine(), request.args))
+
     @app.get("/api/v1/partners")
     def api_partners():
         return jsonify(
@@ -171,7 +185,9 @@ def create_app(
 
     @app.get("/api/v1/openapi.json")
     def api_openapi():
-        return jsonify(openapi_document(MAX_PER_PAGE, MAX_RESULTS))
+        return jsonify(
+            openapi_document(MAX_PER_PAGE, MAX_RESULTS, MAX_AUTOCOMPLETE_LENGTH, MAX_AUTOCOMPLETE)
+        )
 
     @app.get("/api/v1/health")
     def api_health():
@@ -206,6 +222,14 @@ def create_app(
         if page < 1:
             return None
         return url_for("search_page", **{**args.to_dict(flat=False), "page": [str(page)]})
+
+    @app.context_processor
+    def suggestion_links() -> dict[str, Any]:
+        return {
+            "suggestion_url": lambda q: url_for(
+                "search_page", **suggestion_params(request.args.to_dict(flat=False), q)
+            )
+        }
 
     @app.template_test("safe_url")
     def safe_url(value: str) -> bool:

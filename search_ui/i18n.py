@@ -60,6 +60,13 @@ TEXT: dict[str, dict[str, str]] = {
         "sort.year_asc": "Oldest first",
         "sort.title": "Title",
         "lang.switch": "中文",
+        "suggest.lead": "Did you mean",
+        "suggest.end": "?",
+        "autocomplete.one": "1 suggestion. Use the up and down arrows to choose.",
+        "autocomplete.many": "{n} suggestions. Use the up and down arrows to choose.",
+        "autocomplete.label": "Suggestions",
+        "autocomplete.title": "title",
+        "autocomplete.author": "author",
     },
     "zh": {
         "site.tagline": "一次检索所有成员图书馆",
@@ -116,6 +123,13 @@ TEXT: dict[str, dict[str, str]] = {
         "sort.year_asc": "最早优先",
         "sort.title": "题名",
         "lang.switch": "English",
+        "suggest.lead": "您是不是要找",
+        "suggest.end": "？",
+        "autocomplete.one": "1 条建议。请用上下方向键选择。",
+        "autocomplete.many": "{n} 条建议。请用上下方向键选择。",
+        "autocomplete.label": "检索建议",
+        "autocomplete.title": "题名",
+        "autocomplete.author": "著者",
     },
 }
 

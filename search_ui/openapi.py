@@ -19,7 +19,114 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _highlight_schemas() -> dict[str, Any]:
+    segments = {
+        "type": "array",
+        "description": "The text cut into segments in order; matched words have match=true. "
+        "Render each segment as text (a matched one inside <mark>), never as HTML.",
+        "items": {
+            "type": "object",
+            "properties": {"text": {"type": "string"}, "match": {"type": "boolean"}},
+            "required": ["text", "match"],
+        },
+    }
+    return {
+        "Segments": segments,
+        "Highlight": {
+            "type": "object",
+            "description": "The display fields with the words the query matched marked.",
+            "properties": {
+                "title": _ref("Segments"),
+                "subtitle": _ref("Segments"),
+                "contributors": {
+                    "type": "array",
+                    "description": "One entry per contributor, in the order of contributors.",
+                    "items": _ref("Segments"),
+                },
+                "subjects": {
+                    "type": "array",
+                    "description": "Only the subject headings in which a word matched.",
+                    "items": _ref("Segments"),
+                },
+            },
+            "required": ["title", "subtitle", "contributors", "subjects"],
+        },
+        "Suggestion": {
+            "type": ["object", "null"],
+            "description": "A corrected query, offered when a search finds few works and the "
+            "correction finds more; null otherwise.",
+            "properties": {"q": {"type": "string"}, "total": {"type": "integer"}},
+            "required": ["q", "total"],
+        },
+    }
+
+
+def _autocomplete_path(max_length: int, max_limit: int) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": "Titles and author names that complete what a patron has typed",
+            "parameters": [
+                _param(
+                    "q",
+                    "What has been typed so far; the last word may be incomplete.",
+                    {"type": "string", "minLength": 1, "maxLength": max_length},
+                    required=True,
+                ),
+                _param(
+                    "limit",
+                    "Most suggestions to return.",
+                    {"type": "integer", "minimum": 1, "maximum": max_limit},
+                ),
+            ],
+            "responses": {
+                "200": _json(
+                    "Suggestions, best first: values starting with the typed words, then values "
+                    "containing them.",
+                    _ref("AutocompleteResponse"),
+                ),
+                "400": _error("q is missing or too long, or limit is out of range."),
+                "503": _error("The search engine is unavailable."),
+            },
+        }
+    }
+
+
+def _autocomplete_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "q": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "value": {"type": "string"},
+                        "field": {"type": "string", "enum": ["title", "author"]},
+                        "works": {
+                            "type": "integer",
+                            "description": "Works carrying this value among those read.",
+                        },
+                    },
+                    "required": ["value", "field", "works"],
+                },
+            },
+        },
+        "required": ["q", "suggestions"],
+    }
+
+
+def openapi_document(
+    max_per_page: int, max_results: int, max_autocomplete_length: int, max_autocomplete: int
+) -> dict[str, Any]:
     string_list = {"type": "array", "items": {"type": "string"}}
     holding = {
         "type": "object",
@@ -48,8 +155,9 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
             "libraries": string_list,
             "available": {"type": "boolean"},
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
+            "highlight": _ref("Highlight"),
         },
-        "required": ["id", "title", "holdings", "libraries"],
+        "required": ["id", "title", "holdings", "libraries", "highlight"],
     }
     facet_params = [
         _param(
@@ -72,7 +180,7 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
         "paths": {
             "/api/v1/search": {
                 "get": {
-                    "summary": "Search works, with facet counts",
+                    "summary": "Search works: facet counts, marked matches, a spelling suggestion",
                     "parameters": [
                         _param(
                             "q",
@@ -133,6 +241,7 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/autocomplete": _autocomplete_path(max_autocomplete_length, max_autocomplete),
             "/api/v1/partners": {
                 "get": {
                     "summary": "The partner libraries",
@@ -144,6 +253,31 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/health": {
+                "get": {
+                    "summary": "Whether the search engine answers, and how many works it holds",
+                    "responses": {
+                        "200": _json(
+                            "The engine answers.",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"type": "string"},
+                                    "engine": {"type": "string"},
+                                    "works": {"type": "integer"},
+                                },
+                            },
+                        ),
+                        "503": _error("The search engine is unavailable."),
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json("The OpenAPI document.", {"type": "object"})},
+                }
+            },
         },
         "components": {
             "schemas": {
@@ -152,6 +286,8 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "properties": {"status": {"type": "integer"}, "error": {"type": "string"}},
                     "required": ["status", "error"],
                 },
+                **_highlight_schemas(),
+                "AutocompleteResponse": _autocomplete_schema(),
                 "Holding": holding,
                 "WorkSummary": summary,
                 "SearchResponse": {
@@ -160,6 +296,7 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
                         "total": {"type": "integer"},
                         "offset": {"type": "integer"},
                         "limit": {"type": "integer"},
+                        "suggestion": _ref("Suggestion"),
                         "results": {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/WorkSummary"},
@@ -178,7 +315,7 @@ def openapi_document(max_per_page: int, max_results: int) -> dict[str, Any]:
                             },
                         },
                     },
-                    "required": ["total", "results", "facets"],
+                    "required": ["total", "suggestion", "results", "facets"],
                 },
             }
         },

@@ -65,7 +65,7 @@ def search_request_from_params(
     ``library`` ids.
     """
     per_page = _per_page(params)
-    page = _whole_number(params, "page", low=1) or 1
+    page = whole_number(params, "page", low=1) or 1
     offset = (page - 1) * per_page
     if offset + per_page > MAX_RESULTS:
         raise BadParameter(
@@ -73,12 +73,12 @@ def search_request_from_params(
             f"only the first {MAX_RESULTS} results can be paged through; with {per_page} "
             f"per page the last page is {MAX_RESULTS // per_page}",
         )
-    year_from = _whole_number(params, "year_from", low=MIN_YEAR, high=MAX_YEAR)
-    year_to = _whole_number(params, "year_to", low=MIN_YEAR, high=MAX_YEAR)
+    year_from = whole_number(params, "year_from", low=MIN_YEAR, high=MAX_YEAR)
+    year_to = whole_number(params, "year_to", low=MIN_YEAR, high=MAX_YEAR)
     if year_from is not None and year_to is not None and year_from > year_to:
         raise BadParameter("year_from", f"{year_from} is after year_to ({year_to})")
     return SearchRequest(
-        query=parse_query(_single(params, "q") or ""),
+        query=parse_query(single_value(params, "q") or ""),
         filters=_filters(params),
         year_from=year_from,
         year_to=year_to,
@@ -109,7 +109,7 @@ def _values(params: Params, name: str) -> list[str]:
     return values
 
 
-def _single(params: Params, name: str, *aliases: str) -> str | None:
+def single_value(params: Params, name: str, *aliases: str) -> str | None:
     values = [v for n in (name, *aliases) for v in _values(params, n)]
     if len(set(values)) > 1:
         same = f" ({' and '.join((name, *aliases))} are the same parameter)" if aliases else ""
@@ -122,7 +122,7 @@ def _quoted(value: str) -> str:
     return f'"{value[:40]}…"' if len(value) > 40 else f'"{value}"'
 
 
-def _whole_number(
+def whole_number(
     params: Params,
     name: str,
     *,
@@ -130,7 +130,7 @@ def _whole_number(
     high: int | None = None,
     aliases: tuple[str, ...] = (),
 ) -> int | None:
-    value = _single(params, name, *aliases)
+    value = single_value(params, name, *aliases)
     if value is None:
         return None
     number = int(value) if _WHOLE_NUMBER.fullmatch(value) else None
@@ -144,12 +144,12 @@ def _whole_number(
 
 
 def _per_page(params: Params) -> int:
-    per_page = _whole_number(params, "per_page", low=1, high=MAX_PER_PAGE, aliases=("limit",))
+    per_page = whole_number(params, "per_page", low=1, high=MAX_PER_PAGE, aliases=("limit",))
     return per_page or DEFAULT_PER_PAGE
 
 
 def _sort(params: Params) -> str:
-    sort = _single(params, "sort") or "relevance"
+    sort = single_value(params, "sort") or "relevance"
     if sort not in SORTS:
         raise BadParameter("sort", f"must be one of {', '.join(SORTS)}, not {_quoted(sort)}")
     return sort
@@ -188,7 +188,7 @@ def _facets(params: Params) -> tuple[str, ...]:
 
 
 def _library(params: Params, known_libraries: set[str] | None) -> str | None:
-    library = _single(params, "library")
+    library = single_value(params, "library")
     if library is None:
         return None
     if len(library) > MAX_VALUE_LENGTH or (

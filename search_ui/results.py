@@ -6,6 +6,7 @@ from typing import Any
 
 from indexer.model import STATUS_RANK
 from indexer.query import SearchRequest, SearchResult
+from search_ui.highlight import query_terms, work_highlight
 
 
 def order_holdings(
@@ -22,7 +23,12 @@ def order_holdings(
     )
 
 
-def work_summary(payload: dict[str, Any], home_library: str | None) -> dict[str, Any]:
+def work_summary(
+    payload: dict[str, Any],
+    home_library: str | None,
+    terms: dict[str, frozenset[str]] | None = None,
+) -> dict[str, Any]:
+    """A work as a search result lists it; with `terms`, its highlighted display fields."""
     holdings = order_holdings(payload["holdings"], home_library)
     return {
         "id": payload["id"],
@@ -39,16 +45,24 @@ def work_summary(payload: dict[str, Any], home_library: str | None) -> dict[str,
         "holdings": holdings,
         "libraries": sorted({h["library_id"] for h in holdings}),
         "available": any(h["status"] == "available" for h in holdings),
+        **({"highlight": work_highlight(payload, terms)} if terms is not None else {}),
     }
 
 
-def search_response(request: SearchRequest, result: SearchResult) -> dict[str, Any]:
-    """The JSON shape of a search, shared by the API, the page and the widget."""
+def search_response(
+    request: SearchRequest, result: SearchResult, suggestion: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON shape of a search, shared by the API, the page and the widget.
+
+    `suggestion` is a spelling suggestion (``{"q", "total"}``) or None.
+    """
+    terms = query_terms(request.query)
     return {
         "total": result.total,
         "offset": request.offset,
         "limit": request.limit,
-        "results": [work_summary(h.payload, request.home_library) for h in result.hits],
+        "suggestion": suggestion,
+        "results": [work_summary(h.payload, request.home_library, terms) for h in result.hits],
         "facets": {
             name: [{"value": value, "count": count} for value, count in buckets]
             for name, buckets in result.facets.items()

@@ -162,7 +162,7 @@ def test_pages_have_no_serious_accessibility_violations(page, app_url):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    for path in ("/", "/?q=blue", "/?q=blue&lang=zh"):
+    for path in ("/", "/?q=blue", "/?q=blue&lang=zh", "/?q=bleu"):
         page.goto(app_url + path)
         results = axe.run(page)
         serious = [
@@ -171,6 +171,68 @@ def test_pages_have_no_serious_accessibility_violations(page, app_url):
             if v["impact"] in ("serious", "critical")
         ]
         assert serious == [], f"{path}: {serious}"
+
+
+def test_matched_words_are_marked_and_a_misspelling_links_a_suggestion(page, app_url):
+    page.goto(f"{app_url}/?q=coltrane+train")
+    hit = page.locator(".hit", has_text="Blue train")
+    assert hit.locator("h2 mark").all_inner_texts() == ["train"]
+    assert hit.locator(".meta mark").all_inner_texts() == ["Coltrane"]
+
+    page.goto(f"{app_url}/?q=bleu+trian")
+    assert page.locator("#results-heading").inner_text() == "0 results"
+    suggestion = page.locator(".suggestion")
+    assert suggestion.inner_text().startswith("Did you mean blue train?")
+    suggestion.get_by_role("link", name="blue train").click()
+    page.wait_for_url("**q=blue+train**")
+    assert page.locator("#results-heading").inner_text() == "1 result"
+    assert page.locator(".hit h2 mark").all_inner_texts() == ["Blue", "train"]
+
+
+def test_autocomplete_is_a_keyboard_usable_combobox(page, app_url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(app_url)
+    box = page.get_by_role("combobox", name="Search the catalogue")
+    box.press_sequentially("kind of b")
+    listbox = page.get_by_role("listbox")
+    listbox.get_by_role("option").first.wait_for(timeout=10000)
+    assert box.get_attribute("aria-expanded") == "true"
+    assert listbox.get_by_role("option").all_inner_texts()[0].startswith("Kind of blue")
+    assert "1 suggestion" in page.get_by_role("status").inner_text()
+    serious = [
+        v["id"]
+        for v in Axe().run(page).response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+    box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    box.press("Enter")
+    page.wait_for_url("**q=Kind+of+blue**")
+    assert page.locator(".hit").count() == 1
+
+    box = page.get_by_role("combobox", name="Search the catalogue")
+    box.fill("")
+    box.press_sequentially("davis")
+    page.get_by_role("option", name="Davis, Miles author").wait_for(timeout=10000)
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    assert page.get_by_role("listbox").is_hidden()
+
+
+def test_search_box_works_without_javascript(browser, app_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(app_url)
+    assert page.get_by_role("combobox").count() == 0
+    page.get_by_role("searchbox", name="Search the catalogue").fill("blue train")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**q=blue+train**")
+    assert page.locator(".hit h2 mark").all_inner_texts() == ["Blue", "train"]
+    context.close()
 
 
 def test_hostile_partner_data_renders_inert(page, app_url):
@@ -203,6 +265,13 @@ def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, par
         first_copy.wait_for(timeout=10000)
         assert first_copy.inner_text().startswith("North City Library")
         assert first_copy.evaluate("e => getComputedStyle(e).display") != "none"
+        assert widget.locator("li.hit a mark").all_inner_texts() == ["Kind", "of", "blue"]
+
+        widget.get_by_label("Search all partner libraries").fill("trian")
+        widget.get_by_role("button", name="Search").click()
+        widget.get_by_role("button", name="train").click()
+        widget.locator("li.hit a").first.wait_for(timeout=10000)
+        assert widget.locator("li.hit a mark").all_inner_texts() == ["train"]
 
         widget.get_by_label("Search all partner libraries").fill("hostile")
         widget.get_by_role("button", name="Search").click()

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from indexer.documents import index_document, work_payload
-from indexer.query import And, MatchAll, Not, Or, Phrase, SearchRequest, Words
+from indexer.query import (
+    And,
+    Fuzzy,
+    MatchAll,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    SearchRequest,
+    Words,
+)
 from tests.fixtures.builders import record
 
 NAMES = {"north": "North", "south": "South", "east": "East"}
@@ -214,3 +224,44 @@ def test_clear_empties_the_index(shelf):
 
 def test_words_without_letters_match_nothing(shelf):
     assert search(shelf, Words("all", "&&&")).total == 0
+
+
+def test_prefix_completes_the_last_word_only(shelf):
+    assert ids(search(shelf, Prefix("title", "pea"))) == ["w1", "w2"]
+    assert ids(search(shelf, Prefix("title", "war and pe"))) == ["w1"]
+    assert ids(search(shelf, Prefix("title", "wa and pe"))) == []
+    assert ids(search(shelf, Prefix("author", "TOL"))) == ["w1"]
+    assert ids(search(shelf, Prefix("title", "tol"))) == []
+
+
+def test_prefix_is_folded_like_the_index(shelf):
+    assert ids(search(shelf, Prefix("all", "RÉVOL"))) == ["w3"]
+    assert ids(search(shelf, Prefix("title", "中"))) == ["w4"]
+    assert ids(search(shelf, Prefix("title", "..."))) == []
+
+
+def test_fuzzy_allows_edits_by_word_length(shelf):
+    # one edit (a transposition counts as one) for 3-5 letters, two for longer words
+    assert ids(search(shelf, Fuzzy("all", "peaec"))) == ["w1", "w2"]
+    assert ids(search(shelf, Fuzzy("all", "maqs"))) == ["w5"]
+    assert ids(search(shelf, Fuzzy("author", "tolstio"))) == ["w1"]
+    assert ids(search(shelf, Fuzzy("all", "peeci"))) == []  # two edits in five letters
+    assert ids(search(shelf, Fuzzy("all", "wr"))) == []  # too short to be fuzzy
+
+
+def test_fuzzy_keeps_to_its_field_and_needs_every_word(shelf):
+    assert ids(search(shelf, Fuzzy("title", "tolstoi"))) == []
+    assert ids(search(shelf, Fuzzy("all", "wat peaec"))) == ["w1"]
+
+
+def test_filtered_facets_and_hits_agree_with_several_filters(shelf):
+    result = search(
+        shelf,
+        filters={"library": ["north", "east"], "language": ["chi", "rus"]},
+        facets=("library", "language", "format"),
+    )
+    assert ids(result) == ["w1", "w4"]
+    assert result.total == 2
+    assert dict(result.facets["library"]) == {"north": 2, "east": 1}
+    assert dict(result.facets["language"]) == {"rus": 1, "chi": 1, "fre": 1}
+    assert dict(result.facets["format"]) == {"book": 2}

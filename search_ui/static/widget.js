@@ -24,13 +24,24 @@
     .copy { font-size: .9em; }
     .here { font-weight: 700; }
     .available { color: #00642d; } .on_loan { color: #8a4b00; }
-    p.msg { color: #50575e; }`;
+    p.msg { color: #50575e; }
+    mark { background: #fff0a8; color: inherit; }
+    button.suggestion { background: none; color: #0a4b78; padding: 0; text-decoration: underline; font-weight: 600; }`;
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
+  }
+
+  /** Highlight segments ({text, match}) as text nodes, matched ones inside <mark>. */
+  function marked(parts, fallback) {
+    const fragment = document.createDocumentFragment();
+    for (const part of parts || [{ text: fallback, match: false }]) {
+      fragment.append(part.match ? el("mark", {}, part.text) : document.createTextNode(part.text));
+    }
+    return fragment;
   }
 
   class FedcatSearch extends HTMLElement {
@@ -46,14 +57,16 @@
       form.append(this._input, el("button", { type: "submit" }, "Search"));
       form.addEventListener("submit", (event) => { event.preventDefault(); this.search(this._input.value); });
       this._status = el("p", { class: "msg", role: "status", "aria-live": "polite" });
+      this._suggestion = el("p", { class: "msg" });
       this._list = el("ol");
-      this._root.append(style, form, this._status, this._list);
+      this._root.append(style, form, this._status, this._suggestion, this._list);
     }
 
     get library() { return (this.getAttribute("library") || "").trim(); }
 
     async search(text) {
       this._list.replaceChildren();
+      this._suggestion.replaceChildren();
       if (!text.trim()) return;
       this._status.textContent = "Searching…";
       const params = new URLSearchParams({ q: text, per_page: this.getAttribute("results") || "5" });
@@ -70,9 +83,16 @@
 
     render(body, text) {
       this._status.textContent = `${body.total} result${body.total === 1 ? "" : "s"} in the consortium`;
+      if (body.suggestion) {
+        const corrected = body.suggestion.q;
+        const retry = el("button", { type: "button", class: "suggestion" }, corrected);
+        retry.addEventListener("click", () => { this._input.value = corrected; this.search(corrected); });
+        this._suggestion.append("Did you mean ", retry, "?");
+      }
       for (const work of body.results) {
         const item = el("li", { class: "hit" });
-        const link = el("a", { href: `${apiBase}/work/${encodeURIComponent(work.id)}${this.library ? `?library=${encodeURIComponent(this.library)}` : ""}`, target: "_blank", rel: "noopener" }, work.title);
+        const link = el("a", { href: `${apiBase}/work/${encodeURIComponent(work.id)}${this.library ? `?library=${encodeURIComponent(this.library)}` : ""}`, target: "_blank", rel: "noopener" });
+        link.append(marked(work.highlight && work.highlight.title, work.title));
         item.append(link);
         const meta = [work.contributors.slice(0, 2).join("; "), work.year].filter(Boolean).join(" · ");
         if (meta) item.append(el("div", { class: "meta" }, meta));
