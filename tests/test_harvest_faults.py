@@ -164,9 +164,9 @@ def test_kill_9_at_random_moments_then_resume_gives_the_documents_of_a_clean_run
     killed = installations.new("killed", partners)
     total = sum(len(app[REPOSITORY]._records) for _, app in providers.values())
     for _, app in providers.values():
-        app[FAULTS].delay = 0.03  # each page a little late, so kills land mid-run
+        app[FAULTS].delay = 0.05  # each page a little late, so kills land mid-run
     rng = random.Random(SEED)
-    span = (total - 2 * BATCH) // KILLS
+    span = (total - 3 * BATCH) // KILLS  # the last kill leaves 3 batches, more than 0.25 s
     targets = [n * span + rng.randrange(1, span) for n in range(KILLS)]
     # where each kill landed: pages of the next batch fetched since the last checkpoint
     # (0: between batches, 1: mid-batch, BATCH // PAGE_SIZE: the batch was being applied)
@@ -175,7 +175,7 @@ def test_kill_9_at_random_moments_then_resume_gives_the_documents_of_a_clean_run
     for target in targets:
         process = killed.start(*HARVEST)
         wait_for_checkpoints(killed, process, target)
-        landed.append(_pages_after_a_moment(killed, providers, rng.uniform(0.0, 0.3)))
+        landed.append(_pages_after_a_moment(killed, providers, rng.uniform(0.0, 0.25)))
         assert process.poll() is None, "the run finished before the kill"
         kill_9(process)
         # documents for works the store does not have: killed between the engine's commit
