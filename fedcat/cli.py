@@ -77,8 +77,22 @@ def partners() -> None:
 @click.option("--full", is_flag=True, help="Re-harvest everything and remove vanished records.")
 @click.option("--from", "from_date", help="Harvest records changed since this date (YYYY-MM-DD).")
 @click.option("--concurrency", default=4, show_default=True, help="Partners harvested at once.")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Records applied (and checkpointed) together.",
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a partner may take to answer one request.",
+)
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def harvest(partner_ids, full, from_date, concurrency, quiet) -> None:
+def harvest(partner_ids, full, from_date, concurrency, batch_size, timeout, quiet) -> None:
     """Harvest PARTNER_IDS (default: every partner) into the index.
 
     Incremental by default: each partner continues from its checkpoint. A failing partner
@@ -94,6 +108,8 @@ def harvest(partner_ids, full, from_date, concurrency, quiet) -> None:
         full=full,
         from_date=from_date,
         concurrency=concurrency,
+        batch_size=batch_size,
+        timeout=timeout,
         quiet=quiet,
     )
     failed = [p for p in report.partners if p.error]
@@ -103,9 +119,21 @@ def harvest(partner_ids, full, from_date, concurrency, quiet) -> None:
         )
 
 
-def run_harvest(settings, chosen, every, *, full=False, from_date=None, concurrency=4, quiet=False):
+def run_harvest(
+    settings,
+    chosen,
+    every,
+    *,
+    full=False,
+    from_date=None,
+    concurrency=4,
+    batch_size=500,
+    timeout=60.0,
+    quiet=False,
+):
     from fedcat.progress import HarvestProgress
     from harvester.checkpoints import Checkpoints
+    from harvester.client import RetryPolicy
     from harvester.runner import harvest as run
 
     catalog = _open_catalog(settings, every)
@@ -120,6 +148,8 @@ def run_harvest(settings, chosen, every, *, full=False, from_date=None, concurre
                     full=full,
                     from_date=from_date,
                     concurrency=concurrency,
+                    batch_size=batch_size,
+                    policy=RetryPolicy(timeout=timeout),
                     progress=progress,
                 )
             )
@@ -150,6 +180,9 @@ def status(as_json: bool) -> None:
             f"{r.partner_id:<12} {r.last_success or '-':<22} {r.records:>8} {r.deleted:>8} "
             f"{r.errors:>7}  {r.next_from or '-'}"
         )
+        if r.last_error:
+            state = f"unfinished run {r.run_in_progress}" if r.run_in_progress else "failed"
+            click.echo(f"{'':<12} {state}: {r.last_error}")
 
 
 @main.command()

@@ -2,7 +2,8 @@
 
 `Catalog` is the sink the harvester hands its batches to. A batch is applied in one SQLite
 transaction; the engine confirms the changed works before that transaction commits, so a
-checkpoint saved after `apply` returns never points past data the index lacks. Applying a
+checkpoint saved after `apply` returns never points past data the index lacks; a batch that
+fails is rolled back in the store and, while the engine answers, in the engine too. Applying a
 batch twice gives the same result (kill -9 safe).
 """
 
@@ -148,10 +149,25 @@ class Catalog:
                     report.deleted += 1
             self._index_works(change.reindex, change.removed)
             self.engine.commit()
-        except BaseException:
+        except BaseException as exc:
             self.db.execute("ROLLBACK")
+            if isinstance(exc, Exception):
+                self._restore_engine(change)
             raise
         self.db.execute("COMMIT")
+
+    def _restore_engine(self, change: Change) -> None:
+        """After a rollback, give the batch's works back the store's documents, so a batch the
+        engine partly took (a bulk with one rejected item) leaves nothing behind. When the
+        engine is unreachable this fails too; re-applying the batch then overwrites them."""
+        touched = change.reindex | change.removed
+        if not touched:
+            return
+        try:
+            self._index_works(touched, set())
+            self.engine.commit()
+        except Exception as exc:  # noqa: BLE001 - the batch's own error is the one to raise
+            log.warning("could not restore the engine after a failed batch: %s", exc)
 
     def _payload(self, work_id: str, members: list[tuple[Record, str]]) -> dict[str, Any]:
         records = [r for r, _ in members]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
-from elasticsearch.helpers import BulkIndexError, bulk
+from elasticsearch.helpers import bulk
 
 from indexer import query as q
 from indexer.engine import (
@@ -164,24 +164,27 @@ class ElasticsearchEngine(SearchEngine):
         return source
 
     def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        """Send every action, then check each item's result: a failed item anywhere fails
+        the call (deleting a document that is not there is not a failure)."""
         if not actions:
             return
         self._ensure_index()
         try:
-            bulk(self.client, actions, raise_on_error=True, refresh=False)
-        except BulkIndexError as exc:
-            failed = [
-                next(iter(item.values()))
-                for item in exc.errors
-                if next(iter(item.values())).get("status") != 404
-            ]
-            if failed:
-                ids = ", ".join(str(f.get("_id")) for f in failed[:5])
-                raise EngineError(
-                    f"Elasticsearch rejected {len(failed)} documents (e.g. {ids})"
-                ) from None
+            _, errors = bulk(self.client, actions, raise_on_error=False, refresh=False)
         except TransportError as exc:
             raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
+        failed = [
+            result
+            for op, result in (next(iter(item.items())) for item in errors)
+            if not (op == "delete" and result.get("status") == 404)
+        ]
+        if failed:
+            ids = ", ".join(str(f.get("_id")) for f in failed[:5])
+            reason = failed[0].get("error", {})
+            reason = reason.get("reason", reason) if isinstance(reason, dict) else reason
+            raise EngineError(
+                f"Elasticsearch rejected {len(failed)} documents (e.g. {ids}): {str(reason)[:300]}"
+            )
 
     def upsert(self, documents: Sequence[IndexDocument]) -> None:
         self._bulk(
