@@ -31,6 +31,9 @@ class Settings:
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
     access_log: str = "anonymous"
+    #: reverse proxies in front of the app whose X-Forwarded-For is believed (0: none, the
+    #: header is ignored, so a client cannot pose as another to dodge the rate limit)
+    trusted_proxies: int = 0
 
     @property
     def index_dir(self) -> Path:
@@ -44,7 +47,7 @@ class Settings:
 
 def from_environment(env: dict[str, str] | None = None) -> Settings:
     """FEDCAT_DATA_DIR, FEDCAT_ENGINE, FEDCAT_ES_URL, FEDCAT_ES_INDEX, FEDCAT_PARTNERS,
-    FEDCAT_RATE_LIMIT, FEDCAT_ACCESS_LOG."""
+    FEDCAT_RATE_LIMIT, FEDCAT_ACCESS_LOG, FEDCAT_TRUSTED_PROXIES."""
     env = os.environ if env is None else env
     engine = env.get("FEDCAT_ENGINE", "tantivy")
     if engine not in ENGINES:
@@ -62,7 +65,15 @@ def from_environment(env: dict[str, str] | None = None) -> Settings:
         partners_file=Path(env.get("FEDCAT_PARTNERS", REPO_ROOT / "config" / "partners.toml")),
         rate_limit=rate_limit(env.get("FEDCAT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
         access_log=access_log,
+        trusted_proxies=_count(env, "FEDCAT_TRUSTED_PROXIES"),
     )
+
+
+def _count(env, name: str) -> int:
+    value = env.get(name, "0").strip() or "0"
+    if not (value.isascii() and value.isdigit()) or int(value) > 10:
+        raise SettingsError(f"{name}={value!r}: a whole number from 0 to 10")
+    return int(value)
 
 
 def rate_limit(value: str) -> str | None:

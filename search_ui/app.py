@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask import Flask, abort, g, jsonify, make_response, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.partners import Partner, load_registry
 from config.settings import Settings
@@ -76,6 +77,8 @@ def create_app(
 ) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     partners = partners if partners is not None else load_registry(settings.partners_file)
     by_id = {p.id: p for p in partners}
     state: dict[str, Any] = {"engine": engine}

@@ -6,7 +6,7 @@ up without editing this file): its path variables get hostile segments, its quer
 malformed search syntax, broken percent-escapes and bad values for every parameter the search
 reads, repeated, huge, negative and non-numeric. Each test prints how many requests it sent.
 
-Set FEDCAT_FUZZ_EXAMPLES to change the number of examples per test (default 1500).
+Set FEDCAT_FUZZ_EXAMPLES to change the number of examples per test (default 1000).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from tests.conftest import ENGINES, make_engine
 from tests.fixtures.builders import record
 from tests.fixtures.live import serve_wsgi
 
-EXAMPLES = int(os.environ.get("FEDCAT_FUZZ_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("FEDCAT_FUZZ_EXAMPLES", "1000"))
 PARTNERS = [
     Partner("north", "North City Library", "http://127.0.0.1:9/oai"),
     Partner("south", "South University Library", "http://127.0.0.1:9/oai"),

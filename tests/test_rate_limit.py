@@ -106,3 +106,29 @@ def test_rate_limit_is_set_by_fedcat_rate_limit(value, expected, tmp_path):
 def test_a_rate_limit_that_does_not_parse_is_a_clear_settings_error(tmp_path):
     with pytest.raises(SettingsError, match="FEDCAT_RATE_LIMIT='lots'"):
         from_environment({"FEDCAT_RATE_LIMIT": "lots"})
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_limit(engine, tmp_path):
+    client = limited_app(engine, tmp_path).test_client()
+    statuses = [
+        client.get("/api/v1/partners", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(LIMIT + 1)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(engine, tmp_path):
+    settings = Settings(data_dir=tmp_path, rate_limit=f"{LIMIT}/minute", trusted_proxies=1)
+    client = create_app(settings, engine=engine, partners=PARTNERS).test_client()
+    first = {"X-Forwarded-For": "203.0.113.1"}
+    assert [client.get("/api/v1/partners", headers=first).status_code for _ in range(LIMIT + 1)][
+        -1
+    ] == 429
+    second = {"X-Forwarded-For": "203.0.113.2"}
+    assert client.get("/api/v1/partners", headers=second).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "99"])
+def test_trusted_proxies_must_be_a_small_whole_number(value):
+    with pytest.raises(SettingsError, match="FEDCAT_TRUSTED_PROXIES"):
+        from_environment({"FEDCAT_TRUSTED_PROXIES": value})
