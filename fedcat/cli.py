@@ -60,7 +60,8 @@ def main() -> None:
     """fedcat: federated search across partner library catalogues.
 
     Settings come from the environment: FEDCAT_DATA_DIR (state and the embedded index),
-    FEDCAT_ENGINE (tantivy | elasticsearch), FEDCAT_ES_URL, FEDCAT_PARTNERS (the registry).
+    FEDCAT_ENGINE (tantivy | elasticsearch), FEDCAT_ES_URL, FEDCAT_PARTNERS (the registry),
+    FEDCAT_RATE_LIMIT (per-client API limit, or off), FEDCAT_ACCESS_LOG (anonymous | off | full).
     """
 
 
@@ -189,15 +190,18 @@ def status(as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def serve(host: str, port: int) -> None:
-    """Serve the search page, record pages and the JSON API."""
+    """Serve the search page, record pages and the JSON API.
+
+    Requests are logged without client addresses or query strings unless
+    FEDCAT_ACCESS_LOG=full (or not at all with FEDCAT_ACCESS_LOG=off).
+    """
+    from fedcat.serving import serve as serve_app
     from search_ui.app import create_app
 
     settings = _settings()
     app = create_app(settings, partners=_partners(settings))
     click.echo(f"fedcat search page: http://{host}:{port}/  (engine: {settings.engine})")
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, app, threaded=True)
+    serve_app(app, host, port, settings.access_log)
 
 
 @main.command()
@@ -234,13 +238,12 @@ def demo(port: int, no_serve: bool) -> None:
         run_harvest(settings, partners, partners, quiet=not sys.stderr.isatty())
         if no_serve:
             return
-        from werkzeug.serving import run_simple
-
+        from fedcat.serving import serve as serve_app
         from search_ui.app import create_app
 
         app = create_app(settings, partners=partners)
         click.echo(f"fedcat search page: http://127.0.0.1:{port}/  (try: jazz, guitar, histoire)")
-        run_simple("127.0.0.1", port, app, threaded=True)
+        serve_app(app, "127.0.0.1", port, settings.access_log)
 
 
 if __name__ == "__main__":

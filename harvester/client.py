@@ -33,6 +33,8 @@ class RetryPolicy:
     retry_after_cap: float = 120.0  # never wait longer than this for a 503's Retry-After
     timeout: float = 60.0  # per request, connecting and reading
     salvage_after: int = 2  # malformed pages: ask this many times before salvaging
+    #: a page larger than this (after gzip/deflate decoding) is refused, not retried
+    max_page_bytes: int = 64 * 1024 * 1024
 
     def pause(self, attempt: int) -> float:
         """Backoff before retry `attempt` (1-based), with jitter so partners do not align."""
@@ -87,7 +89,7 @@ class OAIClient:
                         timeout=aiohttp.ClientTimeout(total=self.policy.timeout),
                     ) as response:
                         if response.status == 200:
-                            return await response.read()
+                            return await self._read_bounded(response)
                         last_problem = f"HTTP {response.status} {response.reason}"
                         if response.status not in RETRY_STATUSES:
                             break
@@ -103,6 +105,21 @@ class OAIClient:
         raise TransportError(
             self.partner.id, f"{args.get('verb', '?')} failed after retries: {last_problem}"
         )
+
+    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, refused as soon as it grows past `max_page_bytes`: a huge page or a
+        compression bomb costs at most that much memory."""
+        limit = self.policy.max_page_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise MalformedResponse(
+                    self.partner.id, f"refused a response larger than {limit} bytes"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def identify(self) -> protocol.Identity:
         return protocol.parse_identify(await self.fetch({"verb": "Identify"}), self.partner.id)

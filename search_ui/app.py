@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Flask, abort, g, jsonify, render_template, request, url_for
+from flask import Flask, abort, g, jsonify, make_response, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.partners import Partner, load_registry
 from config.settings import Settings
@@ -20,10 +23,12 @@ from indexer.engines import open_engine
 from search_ui.i18n import choose_language, translator
 from search_ui.openapi import openapi_document
 from search_ui.query_parser import BadQuery
+from search_ui.ratelimit import limit_api, retry_after
 from search_ui.request_params import (
     MAX_PER_PAGE,
     MAX_RESULTS,
     BadParameter,
+    is_work_id,
     search_request_from_params,
     single_value,
 )
@@ -37,6 +42,8 @@ from search_ui.suggestions import (
 )
 
 log = logging.getLogger(__name__)
+#: Seconds a client is told to wait (Retry-After) when the search engine is unavailable.
+UNAVAILABLE_RETRY_AFTER = 10
 
 
 def active_filters(args) -> dict[str, list[str]]:
@@ -53,6 +60,23 @@ def toggle_filter(args, facet: str, value: str) -> dict[str, list[str]]:
     return params
 
 
+def link(endpoint: str, params: dict[str, list[str]], **view_args: Any) -> str:
+    """The URL of `endpoint` with `params` as its query string.
+
+    The parameters come from the request, so they are passed as data, never as url_for
+    keywords: a crafted `?endpoint=` or `?_scheme=` would otherwise change what url_for does.
+    """
+    query = urlencode([(k, v) for k, values in params.items() for v in values])
+    url = url_for(endpoint, **view_args)
+    return f"{url}?{query}" if query else url
+
+
+def page_number(args) -> int | None:
+    """The `page` parameter when it is a plain whole number (the search refuses the rest)."""
+    page = args.get("page", "1")
+    return int(page) if page.isascii() and page.isdigit() and len(page) <= 9 else None
+
+
 def create_app(
     settings: Settings,
     *,
@@ -61,6 +85,8 @@ def create_app(
 ) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     partners = partners if partners is not None else load_registry(settings.partners_file)
     by_id = {p.id: p for p in partners}
     state: dict[str, Any] = {"engine": engine}
@@ -86,6 +112,7 @@ def create_app(
         return request.path.startswith("/api/")
 
     partner_origins = {origin for p in partners for origin in p.origins}
+    limiter = limit_api(app, settings.rate_limit)
 
     @app.before_request
     def choose_interface_language() -> None:
@@ -102,10 +129,12 @@ def create_app(
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
         )
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         origin = request.headers.get("Origin")
-        if is_api() and origin in partner_origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
+        if is_api():
+            response.vary.add("Origin")  # a cache must not serve one origin's answer to another
+            if origin in partner_origins:
+                response.headers["Access-Control-Allow-Origin"] = origin
         if request.path.endswith("/widget.js"):
             response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
@@ -119,7 +148,17 @@ def create_app(
     @app.errorhandler(EngineUnavailable)
     def unavailable(exc: EngineUnavailable):
         log.warning("search engine unavailable: %s", exc)
-        return error(503, "The search service is unavailable right now. Please try again shortly.")
+        response = error(
+            503, "The search service is unavailable right now. Please try again shortly."
+        )
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(exc: RateLimitExceeded):
+        response = error(429, "Too many requests from this client. Please wait and try again.")
+        response.headers["Retry-After"] = str(retry_after(limiter))
+        return response
 
     @app.errorhandler(EngineError)
     @app.errorhandler(sqlite3.Error)
@@ -138,8 +177,10 @@ def create_app(
 
     def error(status: int, message: str):
         if is_api():
-            return jsonify({"status": status, "error": message}), status
-        return render_template("error.html", status=status, message=message), status
+            body = jsonify({"status": status, "error": message})
+        else:
+            body = render_template("error.html", status=status, message=message)
+        return make_response(body, status)
 
     # -- pages --------------------------------------------------------------------------
     @app.get("/")
@@ -153,7 +194,7 @@ def create_app(
 
     @app.get("/work/<work_id>")
     def work_page(work_id: str):
-        payload = current_engine().get(work_id)
+        payload = current_engine().get(work_id) if is_work_id(work_id) else None
         if payload is None:
             abort(404, description="No such work in the catalogue.")
         home = request.args.get("library") if request.args.get("library") in by_id else None
@@ -168,9 +209,9 @@ def create_app(
 
     @app.get("/api/v1/works/<work_id>")
     def api_work(work_id: str):
-        payload = current_engine().get(work_id)
+        payload = current_engine().get(work_id) if is_work_id(work_id) else None
         if payload is None:
-            abort(404, description=f"no work with id {work_id!r}")
+            abort(404, description=f"no work with id {work_id[:40]!r}")
         return jsonify(payload)
 
     @app.get("/api/v1/autocomplete")
@@ -200,28 +241,28 @@ def create_app(
         return {
             "t": getattr(g, "t", None) or translator("en"),
             "lang": getattr(g, "lang", "en"),
-            "lang_url": url_for(
+            "lang_url": link(
                 request.endpoint or "search_page",
-                **(request.view_args or {}),
-                **{
+                {
                     **request.args.to_dict(flat=False),
                     "lang": ["zh" if getattr(g, "lang", "en") == "en" else "en"],
                 },
+                **(request.view_args or {}),
             ),
             "active_filters": active_filters(request.args),
-            "facet_url": lambda facet, value: url_for(
-                "search_page", **toggle_filter(request.args, facet, value)
+            "facet_url": lambda facet, value: link(
+                "search_page", toggle_filter(request.args, facet, value)
             ),
             "prev_url": page_url(request.args, -1),
             "next_url": page_url(request.args, +1),
         }
 
     def page_url(args, step: int) -> str | None:
-        page = args.get("page", "1")
-        page = int(page) + step if page.isdigit() else 1
+        page = page_number(args)
+        page = page + step if page is not None else 1
         if page < 1:
             return None
-        return url_for("search_page", **{**args.to_dict(flat=False), "page": [str(page)]})
+        return link("search_page", {**args.to_dict(flat=False), "page": [str(page)]})
 
     @app.context_processor
     def suggestion_links() -> dict[str, Any]:

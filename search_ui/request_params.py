@@ -43,6 +43,9 @@ MAX_FILTER_VALUES = 50
 MAX_VALUE_LENGTH = 200
 
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+#: What a work id in a URL may look like (ours are "w" + 15 hex digits); anything else is
+#: answered "no such work" without asking the engine (Elasticsearch refuses over-long ids).
+_WORK_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 Params = Mapping[str, Any]
 
@@ -88,6 +91,11 @@ def search_request_from_params(
         limit=per_page,
         home_library=_library(params, known_libraries),
     )
+
+
+def is_work_id(text: str) -> bool:
+    """Whether `text`, from a URL path, can be a work id at all."""
+    return _WORK_ID.fullmatch(text) is not None
 
 
 # -- reading values ---------------------------------------------------------------------------
