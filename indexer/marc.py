@@ -269,9 +269,12 @@ class _ByTag(pymarc.Record):
             self._by_tag.setdefault(field.tag, []).append(field)
 
     def get_fields(self, *tags):
-        if not tags or not all(isinstance(tag, str) for tag in tags):
+        try:
+            present = [tag for tag in tags if tag in self._by_tag]
+        except TypeError:  # pymarc also takes lists of tags
             return super().get_fields(*tags)
-        present = [tag for tag in tags if tag in self._by_tag]
+        if not tags:
+            return self.fields
         if len(present) <= 1:
             return list(self._by_tag[present[0]]) if present else []
         return [field for field in self.fields if field.tag in present]  # record order
