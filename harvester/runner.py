@@ -55,7 +55,7 @@ async def harvest(
     concurrency: int = 4,
     per_host: int = 2,
     delay: float = 0.0,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     progress: Progress | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     max_restarts: int = 2,

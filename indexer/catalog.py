@@ -138,16 +138,19 @@ class Catalog:
     # -- internals ----------------------------------------------------------------------
     def _write(self, items: Sequence[Record | str], run_id: str, report: ApplyReport) -> None:
         change = Change()
+        stored: dict[str, Record] = {}
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for item in items:
                 if isinstance(item, Record):
                     self.store.upsert(item, run_id, change)
+                    stored[item.key] = item
                     report.upserted += 1
                 else:
                     self.store.delete(item, change)
+                    stored.pop(item, None)
                     report.deleted += 1
-            self._index_works(change.reindex, change.removed)
+            self._index_works(change.reindex, change.removed, stored)
             self.engine.commit()
         except BaseException as exc:
             self.db.execute("ROLLBACK")
@@ -174,10 +177,18 @@ class Catalog:
         merged_by = {r.key: m for r, m in members}
         return work_payload(work_id, records, merged_by, self.library_names)
 
-    def _index_works(self, reindex: set[str], removed: set[str]) -> int:
+    def _index_works(
+        self, reindex: set[str], removed: set[str], stored: Mapping[str, Record] | None = None
+    ) -> int:
+        """Send the engine the documents of `reindex` and the deletions of `removed`.
+
+        `stored` are the Records this batch has just written, by record key; they are used
+        as they are rather than read back from the store.
+        """
         documents = []
+        members_of = self.store.members_of(reindex, stored)
         for work_id in sorted(reindex):
-            members = self.store.records_of(work_id)
+            members = members_of.get(work_id)
             if members:
                 payload = self._payload(work_id, members)
                 documents.append(index_document(payload, [r for r, _ in members]))

@@ -7,6 +7,7 @@ searches and facets run on. Both are built here once, for every engine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 from indexer.engine import IndexDocument
@@ -18,14 +19,17 @@ from indexer.text import analyze, fold
 _FORMAT_RANK = {"marc21": 0, "marcxml": 0, "mods": 1, "oai_dc": 2}
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(Record))
+
+
 def _richness(record: Record) -> tuple:
-    filled = sum(bool(v) for v in record.to_dict().values())
+    filled = sum(1 for name in _RECORD_FIELDS if getattr(record, name))
     return (_FORMAT_RANK.get(record.source_format, 3), -filled, record.key)
 
 
 def primary_record(records: Sequence[Record]) -> Record:
     """The record whose description the work shows: the fullest, MARC first."""
-    return min(records, key=_richness)
+    return records[0] if len(records) == 1 else min(records, key=_richness)
 
 
 def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -107,11 +111,8 @@ def _isbn10(isbn13: str) -> str:
 
 
 def _tokens(values: Iterable[str]) -> list[str]:
-    tokens: list[str] = []
-    for value in values:
-        if value:
-            tokens.extend(analyze(value))
-    return tokens
+    """The tokens of each value in turn, analysed in one call: no token spans a space."""
+    return analyze(" ".join(value for value in values if value))
 
 
 def sort_title(title: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 import pymarc
@@ -44,27 +45,43 @@ _SQL_STRING = re.compile(r"'((?:[^']|'')*)'")
 
 
 def record_from_element(element: etree._Element) -> pymarc.Record:
-    """A MARCXML <record> element (any namespace or none) as a pymarc.Record."""
-    record = pymarc.Record()
-    for child in element:
-        if not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
-        if name == "leader":
-            record.leader = pymarc.Leader((child.text or "").ljust(24))
-        elif name == "controlfield":
-            record.add_field(pymarc.Field(tag=child.get("tag", ""), data=child.text or ""))
-        elif name == "datafield":
+    """A MARCXML <record> element (any namespace or none) as a pymarc.Record.
+
+    Runs once per harvested record, so it avoids per-element QName objects and builds the
+    subfield tuples directly.
+    """
+    fields: list[pymarc.Field] = []
+    leader = None
+    for child in element.iterchildren("{*}datafield", "{*}controlfield", "{*}leader"):
+        name = _localname(child.tag)
+        if name == "datafield":
             subfields = [
-                pymarc.Subfield(code=sub.get("code", ""), value=sub.text or "")
-                for sub in child
-                if isinstance(sub.tag, str) and etree.QName(sub).localname == "subfield"
+                _subfield((sub.get("code", ""), sub.text or ""))
+                for sub in child.iterchildren("{*}subfield")
             ]
-            indicators = pymarc.Indicators(child.get("ind1") or " ", child.get("ind2") or " ")
-            record.add_field(
-                pymarc.Field(tag=child.get("tag", ""), indicators=indicators, subfields=subfields)
-            )
+            indicators = (child.get("ind1") or " ", child.get("ind2") or " ")
+            fields.append(pymarc.Field(child.get("tag", ""), indicators, subfields))
+        elif name == "controlfield":
+            fields.append(pymarc.Field(child.get("tag", ""), data=child.text or ""))
+        else:
+            leader = child.text or ""
+    record = pymarc.Record(fields=fields)
+    if leader is not None:
+        record.leader = pymarc.Leader(leader.ljust(24))
     return record
+
+
+#: pymarc.Subfield from a (code, value) pair without the namedtuple's Python-level __new__.
+_subfield = partial(tuple.__new__, pymarc.Subfield)
+_LOCALNAMES: dict[str, str] = {}
+
+
+def _localname(tag: str) -> str:
+    """'{ns}datafield' → 'datafield'."""
+    name = _LOCALNAMES.get(tag)
+    if name is None:
+        name = _LOCALNAMES[tag] = tag.rpartition("}")[2]
+    return name
 
 
 def _binary_chunks(data: bytes) -> Iterator[bytes]:
@@ -233,6 +250,38 @@ def _publication_text(field: pymarc.Field, code: str) -> str:
 
 
 # -- the mapping --------------------------------------------------------------------------
+
+
+class _ByTag(pymarc.Record):
+    """A read-only view of a record for the mapping: fields found by tag in a dict built once.
+
+    pymarc scans every field on each get/get_fields; the mapping asks some twenty times per
+    record, once per harvested record.
+    """
+
+    __slots__ = ("_by_tag",)
+
+    def __init__(self, record: pymarc.Record):  # noqa: D107 - shares the record's fields
+        self.leader, self.fields, self.pos = record.leader, record.fields, 0
+        self.force_utf8, self.to_unicode = record.force_utf8, record.to_unicode
+        self._by_tag: dict[str, list[pymarc.Field]] = {}
+        for field in record.fields:
+            self._by_tag.setdefault(field.tag, []).append(field)
+
+    def get_fields(self, *tags):
+        try:
+            present = [tag for tag in tags if tag in self._by_tag]
+        except TypeError:  # pymarc also takes lists of tags
+            return super().get_fields(*tags)
+        if not tags:
+            return self.fields
+        if len(present) <= 1:
+            return list(self._by_tag[present[0]]) if present else []
+        return [field for field in self.fields if field.tag in present]  # record order
+
+    def get(self, tag, default=None):
+        fields = self._by_tag.get(tag)
+        return fields[0] if fields else default
 
 
 def _vernacular(record: pymarc.Record) -> dict[str, list[str]]:
@@ -507,6 +556,7 @@ def marc_to_record(
     holdings_records: Sequence[pymarc.Record] = (),
 ) -> Record:
     """Map one MARC21 bibliographic record, with its item fields and MFHDs, for one partner."""
+    marc = _ByTag(marc)
     title, field_245 = _title(marc, identifier)
     f001, f008 = marc.get("001"), marc.get("008")
     f003 = marc.get("003")

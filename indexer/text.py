@@ -35,6 +35,8 @@ _CJK = (
 # Apostrophes end a word, so "l'art" gives "l" and "art".
 _TOKEN = re.compile(rf"[{_CJK}]+|\d+(?:-\d+)+(?:-?x)?\b|[^\W{_CJK}_]+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
+#: _TOKEN on ASCII text without hyphens, where only its last alternative can match.
+_ASCII_WORD = re.compile(r"[^\W_]+", re.ASCII)
 _ISSN_LIKE = re.compile(r"\d{4}-\d{3}[\dx]")
 
 
@@ -98,9 +100,11 @@ def _digit_groups(word: str) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """The index terms of `text`, in order: folded words, CJK runs as overlapping bigrams."""
+    folded = fold(text)
+    if "-" not in folded and folded.isascii():
+        return _ASCII_WORD.findall(folded)  # the common case: plain words only
     tokens: list[str] = []
-    for match in _TOKEN.finditer(fold(text)):
-        word = match.group()
+    for word in _TOKEN.findall(folded):
         if _IS_CJK.match(word):
             tokens.extend(_cjk_bigrams(word))
         elif "-" in word:

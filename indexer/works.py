@@ -17,8 +17,9 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from indexer.model import Record
 from indexer.text import analyze
@@ -73,6 +74,31 @@ def match_keys(record: Record) -> list[str]:
     return [*strong, weak]
 
 
+#: Values per `IN (...)` list, well under SQLite's bound on statement parameters.
+_IN_CHUNK = 500
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _as_fields(value: object) -> dict[str, Any]:
+    """json.dumps hook: a model dataclass as its fields, exactly as `asdict` would give them.
+
+    `Record.to_dict()` (dataclasses.asdict) deep-copies every value first, which made
+    serialising the record the largest cost of storing it; the JSON text is the same.
+    """
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        try:
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+        except TypeError:
+            raise TypeError(f"cannot store a {type(value).__name__} in a record") from None
+    return {name: getattr(value, name) for name in names}
+
+
+def record_json(record: Record) -> str:
+    """The stored form of a record (compared byte for byte to see if a record changed)."""
+    return json.dumps(record, default=_as_fields, ensure_ascii=False)
+
+
 def _is_strong(key: str) -> bool:
     return not key.startswith("title:")
 
@@ -102,10 +128,30 @@ class WorkStore:
 
     # -- reading ----------------------------------------------------------------------
     def records_of(self, work_id: str) -> list[tuple[Record, str]]:
-        rows = self.db.execute(
-            "SELECT data, merged_by FROM records WHERE work_id = ? ORDER BY record_key", (work_id,)
-        )
-        return [(Record.from_dict(json.loads(data)), merged_by) for data, merged_by in rows]
+        return self.members_of([work_id]).get(work_id, [])
+
+    def members_of(
+        self, work_ids: Collection[str], known: Mapping[str, Record] | None = None
+    ) -> dict[str, list[tuple[Record, str]]]:
+        """(record, merged_by) of each work, ordered by record key, in a few statements.
+
+        `known` maps record keys to Records the caller has just stored; those are taken as they
+        are instead of being decoded again from their stored JSON (a batch touches mostly the
+        records it brought).
+        """
+        known = known or {}
+        members: dict[str, list[tuple[Record, str]]] = {}
+        ids = sorted(set(work_ids))
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            sql = (
+                "SELECT work_id, record_key, data, merged_by FROM records "
+                f"WHERE work_id IN ({','.join('?' * len(chunk))}) ORDER BY work_id, record_key"
+            )
+            for work_id, record_key, data, merged_by in self.db.execute(sql, chunk):
+                record = known.get(record_key) or Record.from_dict(json.loads(data))
+                members.setdefault(work_id, []).append((record, merged_by))
+        return members
 
     def work_of(self, record_key: str) -> str | None:
         row = self.db.execute(
@@ -133,14 +179,20 @@ class WorkStore:
 
     # -- matching -----------------------------------------------------------------------
     def _candidates(self, keys: list[str], has_strong: bool) -> dict[str, str]:
-        """work_id -> the key that links this record to it."""
+        """work_id -> the key that links this record to it (the first such key, in key order)."""
+        if not keys:
+            return {}
+        sql = (
+            "SELECT k.match_key, r.work_id, r.has_strong FROM record_keys k "
+            f"JOIN records r ON r.record_key = k.record_key WHERE k.match_key IN "
+            f"({','.join('?' * len(keys))})"
+        )
+        linked: dict[str, list[tuple[str, int]]] = {}
+        for key, work_id, other_strong in self.db.execute(sql, keys):
+            linked.setdefault(key, []).append((work_id, other_strong))
         found: dict[str, str] = {}
         for key in keys:
-            sql = (
-                "SELECT r.work_id, r.has_strong FROM record_keys k "
-                "JOIN records r ON r.record_key = k.record_key WHERE k.match_key = ?"
-            )
-            for work_id, other_strong in self.db.execute(sql, (key,)):
+            for work_id, other_strong in linked.get(key, ()):
                 if _is_strong(key) or not (has_strong and other_strong):
                     found.setdefault(work_id, key)
         return found
@@ -156,15 +208,15 @@ class WorkStore:
 
     def upsert(self, record: Record, run_id: str, change: Change) -> None:
         """Add or replace a record; an unchanged record is only marked as seen in `run_id`."""
-        data = json.dumps(record.to_dict(), ensure_ascii=False)
+        data = record_json(record)
         old = self.db.execute(
-            "SELECT data, merged_by FROM records WHERE record_key = ?", (record.key,)
+            "SELECT data, merged_by, work_id FROM records WHERE record_key = ?", (record.key,)
         ).fetchone()
         if old and old[0] == data:
             sql = "UPDATE records SET run_id = ? WHERE record_key = ?"
             self.db.execute(sql, (run_id, record.key))
             return
-        previous = self._remove(record.key, change)
+        previous = self._remove(record.key, change, old[2]) if old else None
         keys = match_keys(record)
         has_strong = any(_is_strong(k) for k in keys)
         candidates = self._candidates(keys, has_strong)
@@ -210,8 +262,8 @@ class WorkStore:
     def delete(self, record_key: str, change: Change) -> None:
         self._remove(record_key, change)
 
-    def _remove(self, record_key: str, change: Change) -> str | None:
-        work_id = self.work_of(record_key)
+    def _remove(self, record_key: str, change: Change, work_id: str | None = None) -> str | None:
+        work_id = work_id or self.work_of(record_key)
         if work_id is None:
             return None
         self.db.execute("DELETE FROM records WHERE record_key = ?", (record_key,))
