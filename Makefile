@@ -22,6 +22,7 @@ demo: $(STAMP)
 ## Set up everything (venv, Elasticsearch, chromium) and run the whole test suite on both engines.
 test: $(STAMP)
 	.ci/setup-browser.sh
+	.ci/setup-tools.sh
 	.ci/elasticsearch.sh start
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . ; status=$$?; \
 	if [ $$status -eq 0 ]; then FEDCAT_ES_URL=$$(.ci/elasticsearch.sh url) $(BIN)/pytest -ra; status=$$?; fi; \

@@ -15,7 +15,7 @@ import asyncio
 import base64
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -141,6 +141,27 @@ class Repository:
     def __iter__(self) -> Iterator[ProviderRecord]:
         return iter(sorted(self._records.values(), key=lambda r: r.datestamp))
 
+    def earliest(self) -> datetime | None:
+        return min((r.datestamp for r in self._records.values()), default=None)
+
+    def select(
+        self, prefix: str, start: datetime | None, end: datetime | None, set_spec: str | None
+    ) -> Sequence[ProviderRecord]:
+        """The records a list request covers, in datestamp order (a subclass may compute
+        them lazily: the provider only takes `len()` and slices of the answer)."""
+        chosen = []
+        for record in self:
+            if not record.deleted and prefix not in record.metadata:
+                continue
+            if start and record.datestamp < start or end and record.datestamp > end:
+                continue
+            if set_spec is not None and not any(
+                s == set_spec or s.startswith(set_spec + ":") for s in record.sets
+            ):
+                continue
+            chosen.append(record)
+        return chosen
+
     def prefixes(self) -> list[str]:
         found = {p for r in self._records.values() for p in r.metadata}
         return [p for p in FORMATS if p in found] + sorted(found - set(FORMATS))
@@ -224,7 +245,7 @@ def _record(repo: Repository, record: ProviderRecord, prefix: str) -> str:
     return f"<record>{_header(repo, record)}<metadata>{record.metadata[prefix]}</metadata></record>"
 
 
-def _select(repo: Repository, args: dict[str, str]) -> list[ProviderRecord]:
+def _select(repo: Repository, args: dict[str, str]) -> Sequence[ProviderRecord]:
     prefix = args["metadataPrefix"]
     if prefix not in repo.prefixes():
         raise OAIError("cannotDisseminateFormat", f"metadataPrefix {prefix!r} is not supported")
@@ -242,17 +263,7 @@ def _select(repo: Repository, args: dict[str, str]) -> list[ProviderRecord]:
             raise OAIError("badArgument", "from is after until")
     if "set" in args and not repo.sets():
         raise OAIError("noSetHierarchy", "This repository does not support sets")
-    chosen = []
-    for record in repo:
-        if not record.deleted and prefix not in record.metadata:
-            continue
-        if start and record.datestamp < start or end and record.datestamp > end:
-            continue
-        if "set" in args and not any(
-            s == args["set"] or s.startswith(args["set"] + ":") for s in record.sets
-        ):
-            continue
-        chosen.append(record)
+    chosen = repo.select(prefix, start, end, args.get("set"))
     if not chosen:
         raise OAIError("noRecordsMatch", "No records match the request")
     return chosen
@@ -291,8 +302,7 @@ def _answer(app: web.Application, verb: str, args: dict[str, str]) -> tuple[str,
     """The verb element's content and, for list pages, the page number."""
     repo = app[REPOSITORY]
     if verb == "Identify":
-        records = list(repo)
-        earliest = records[0].datestamp if records else datetime(2000, 1, 1, tzinfo=UTC)
+        earliest = repo.earliest() or datetime(2000, 1, 1, tzinfo=UTC)
         return (
             f"<repositoryName>{escape(app[SETTINGS]['repository_name'])}</repositoryName>"
             f"<baseURL>{escape(app[SETTINGS]['base_url'])}</baseURL>"
@@ -443,7 +453,7 @@ async def _send(request: web.Request, payload: bytes, faults: Faults) -> web.Str
 
 
 def make_app(
-    records: Iterable[ProviderRecord],
+    records: Iterable[ProviderRecord] | Repository,
     *,
     repository_name: str,
     base_url_path: str = "/oai",
@@ -451,11 +461,15 @@ def make_app(
     page_size: int = 100,
     faults: Faults | None = None,
 ) -> web.Application:
-    """An OAI-PMH 2.0 repository serving `records` at `base_url_path` (GET and POST)."""
+    """An OAI-PMH 2.0 repository serving `records` at `base_url_path` (GET and POST).
+
+    `records` may be a ready `Repository` (e.g. one that makes its records on demand)."""
     if granularity not in (DAY, SECONDS):
         raise ValueError(f"granularity must be {DAY!r} or {SECONDS!r}")
     app = web.Application()
-    app[REPOSITORY] = Repository(records, granularity)
+    app[REPOSITORY] = (
+        records if isinstance(records, Repository) else Repository(records, granularity)
+    )
     app[FAULTS] = faults if faults is not None else Faults()
     app[SETTINGS] = {
         "repository_name": repository_name,

@@ -1,13 +1,75 @@
-"""A tiny run of each benchmark script, so the scripts never rot (figures come from bench/)."""
+"""A tiny run of each benchmark script, so the scripts never rot (figures come from bench/).
+
+These check that each script runs end to end and reports sane figures: every record
+harvested, every query answered, results found. They assert no timings.
+"""
 
 from __future__ import annotations
 
-from bench.harvest import run
+import shutil
+import uuid
+
+import pytest
+
+from bench.catalogue import SyntheticCatalogue, isbn13
+from bench.harvest import run as run_harvest
+from bench.search import run as run_search
+from indexer.normalize import isbn13 as normalised_isbn13
+
+
+def test_synthetic_catalogue_is_deterministic_with_valid_isbns_and_shared_titles():
+    first, again = SyntheticCatalogue(300, 4, seed=7), SyntheticCatalogue(300, 4, seed=7)
+    assert list(first.all_records()) == list(again.all_records())
+    assert first.record_count > first.works  # some works are held by several libraries
+    assert 0.2 < first.works_held_by_several() / first.works < 0.5
+    for number in (0, 1, 123_456_789):
+        assert normalised_isbn13(isbn13(number)) == isbn13(number)  # the check digit holds
+    other = SyntheticCatalogue(300, 4, seed=8)
+    assert first.work(5).title != other.work(5).title
 
 
 def test_harvest_benchmark_runs_end_to_end_and_reports_its_figures():
-    result = run(90, "tantivy", "")
+    result = run_harvest(300, "tantivy", libraries=3)
     assert result["ok"] is True
-    assert result["records"] == 90
-    assert 0 < result["works"] < 90  # some titles are held by two libraries
+    assert result["records"] > result["works_generated"] == 300
+    assert result["works_indexed"] == 300  # copies without an ISBN merged by title key
     assert result["records_per_second"] > 0 and result["parse_only_records_per_second"] > 0
+    assert set(result["rss_mib_at"]) == {"10%", "50%", "100%"}
+    assert result["peak_rss_mib"] >= max(result["rss_mib_at"].values())
+
+
+@pytest.mark.parametrize("engine_kind", ["tantivy", "elasticsearch"])
+def test_search_benchmark_answers_every_query_through_the_api_and_the_engine(
+    engine_kind, tmp_path, request
+):
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed: run .ci/setup-tools.sh")
+    es_url = request.getfixturevalue("es_url") if engine_kind == "elasticsearch" else ""
+    prefix = f"fedcat-test-bench-{uuid.uuid4().hex[:8]}"
+    try:
+        result = run_search(
+            300,
+            engine_kind,
+            es_url=es_url,
+            duration=1,
+            connections=2,
+            workers=1,
+            threads=2,
+            queries=60,
+            data_dir=tmp_path,
+            es_prefix=prefix,
+        )
+    finally:
+        if engine_kind == "elasticsearch":
+            from elasticsearch import Elasticsearch
+
+            Elasticsearch(es_url).indices.delete(index=f"{prefix}-*", ignore_unavailable=True)
+    assert result["statuses"] == {"200": 60}
+    assert result["queries_with_results"] > 30
+    for run in ("api_concurrent", "api_one_client"):
+        assert result[run]["requests"] > 0
+        assert result[run]["errors"] == dict.fromkeys(
+            ("connect", "read", "write", "status", "timeout"), 0
+        )
+    assert result["engine_direct_one_client"]["requests"] >= 60
+    assert result["api_overhead_mean"] > 0
