@@ -134,7 +134,7 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         peak = max(rss_mib("VmHWM"), *samples, *sink.rss_at.values())
         indexed_works = engine.count()
         if engine_kind == "elasticsearch":
-            engine.client.indices.delete(index=engine.index, ignore_unavailable=True)
+            engine.drop()
         engine.close()
     harvested = sum(p.records for p in report.partners)
     catalogue = SyntheticCatalogue(works, libraries, seed)

@@ -116,7 +116,8 @@ def _free_port() -> int:
 def api_server(index: BenchIndex, workers: int, threads: int):
     """gunicorn serving search_ui.wsgi:app on a free loopback port; yields the base URL."""
     port = _free_port()
-    env = {**os.environ, **index.environment(), "PYTHONPATH": str(REPO)}
+    # wrk's clients all come from 127.0.0.1: the per-client rate limit would answer them 429
+    env = {**os.environ, **index.environment(), "PYTHONPATH": str(REPO), "FEDCAT_RATE_LIMIT": "off"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]

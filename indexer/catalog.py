@@ -115,17 +115,25 @@ class Catalog:
         return report
 
     def reindex(self, batch_size: int = 1000) -> int:
-        """Rebuild the engine's documents from the work store (no harvest needed)."""
-        self.engine.clear()
-        batch: list[str] = []
-        total = 0
-        for work_id in self.store.work_ids():
-            batch.append(work_id)
-            if len(batch) >= batch_size:
-                total += self._index_works(set(batch), set())
-                batch = []
-        total += self._index_works(set(batch), set())
-        self.engine.commit()
+        """Rebuild the engine's documents from the work store (no harvest needed).
+
+        Searches keep seeing the old documents until the new ones are all in: the engine
+        swaps them in at the final commit. A rebuild that fails leaves the old ones.
+        """
+        self.engine.begin_rebuild()
+        try:
+            batch: list[str] = []
+            total = 0
+            for work_id in self.store.work_ids():
+                batch.append(work_id)
+                if len(batch) >= batch_size:
+                    total += self._index_works(set(batch), set())
+                    batch = []
+            total += self._index_works(set(batch), set())
+            self.engine.commit()
+        except BaseException:
+            self.engine.abort_rebuild()
+            raise
         return total
 
     def work(self, work_id: str) -> dict[str, Any] | None:

@@ -263,7 +263,16 @@ class SearchEngine(ABC):
 
     @abstractmethod
     def clear(self) -> None:
-        """Remove every document (used by full rebuilds and tests)."""
+        """Remove every document at once (tests, and starting over)."""
+
+    @abstractmethod
+    def begin_rebuild(self) -> None:
+        """Start a full rebuild: the documents upserted from now on replace every document
+        at the next `commit`, all at once; until then searches see the old ones."""
+
+    @abstractmethod
+    def abort_rebuild(self) -> None:
+        """Give up a rebuild begun with `begin_rebuild`: the old documents stay."""
 
     def close(self) -> None:
         """Release files, locks and connections."""

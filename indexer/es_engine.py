@@ -6,6 +6,8 @@ own code (indexer.text) and indexed with the built-in whitespace analyzer.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +24,8 @@ from indexer.engine import (
     SearchEngine,
     facet_groups,
 )
+
+log = logging.getLogger(__name__)
 
 _SORTS = {
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, "_score"],
@@ -111,6 +115,7 @@ class ElasticsearchEngine(SearchEngine):
         self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False)
         self.compiler = ElasticsearchCompiler()
         self._ready = False
+        self._rebuilding: str | None = None  # the new index of a rebuild, until its commit
 
     def _call(self, what: str, fn, *args, **kwargs):
         """Run a client call, turning transport failures into our engine errors."""
@@ -129,25 +134,42 @@ class ElasticsearchEngine(SearchEngine):
                 f"Elasticsearch {what} failed: {exc.status_code} {exc.message}"
             ) from None
 
+    def _create(self, name: str) -> None:
+        try:
+            self.client.indices.create(
+                index=name,
+                mappings=index_mappings(),
+                settings={"number_of_shards": 1, "number_of_replicas": 0},
+            )
+        except ApiError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise EngineError(f"cannot create index {name}: {exc.message}") from None
+        except TransportError as exc:
+            raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
+
     def _ensure_index(self) -> None:
         if self._ready:
             return
         exists = self._call("index check", self.client.indices.exists, index=self.index)
         if not exists:
-            try:
-                self.client.indices.create(
-                    index=self.index,
-                    mappings=index_mappings(),
-                    settings={"number_of_shards": 1, "number_of_replicas": 0},
-                )
-            except ApiError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise EngineError(f"cannot create index {self.index}: {exc.message}") from None
-            except TransportError as exc:
-                raise EngineUnavailable(
-                    f"Elasticsearch at {self.url} is unreachable: {exc}"
-                ) from None
+            self._create(self.index)
         self._ready = True
+
+    def _behind(self, name: str) -> list[str]:
+        """The concrete indices a name stands for: the index itself, or an alias's indices."""
+        found = self._call(
+            "index lookup",
+            self.client.indices.get,
+            index=name,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            expand_wildcards="open,closed",
+        )
+        return sorted(found)
+
+    @property
+    def _target(self) -> str:
+        return self._rebuilding or self.index
 
     @staticmethod
     def _source(doc: IndexDocument) -> dict[str, Any]:
@@ -191,7 +213,7 @@ class ElasticsearchEngine(SearchEngine):
             [
                 {
                     "_op_type": "index",
-                    "_index": self.index,
+                    "_index": self._target,
                     "_id": d.work_id,
                     "_source": self._source(d),
                 }
@@ -200,18 +222,52 @@ class ElasticsearchEngine(SearchEngine):
         )
 
     def delete(self, work_ids: Sequence[str]) -> None:
-        self._bulk([{"_op_type": "delete", "_index": self.index, "_id": w} for w in work_ids])
+        self._bulk([{"_op_type": "delete", "_index": self._target, "_id": w} for w in work_ids])
 
     def commit(self) -> None:
         self._ensure_index()
+        if self._rebuilding:
+            self._swap_in(self._rebuilding)
+            return
         self._call("refresh", self.client.indices.refresh, index=self.index)
 
     def clear(self) -> None:
-        self._call(
-            "delete index", self.client.indices.delete, index=self.index, ignore_unavailable=True
-        )
-        self._ready = False
+        self.drop()
         self._ensure_index()
+
+    def drop(self) -> None:
+        """Delete the index (or the indices behind the alias) for good."""
+        for name in self._behind(self.index):
+            self._call("delete index", self.client.indices.delete, index=name)
+        self._ready = False
+
+    # -- full rebuilds: a new index, filled while searches use the old, then swapped in -----
+    def begin_rebuild(self) -> None:
+        self._ensure_index()
+        current = set(self._behind(self.index))
+        for leftover in self._behind(f"{self.index}-rebuild-*"):
+            if leftover not in current:  # from a rebuild that died before its swap
+                self._call("delete index", self.client.indices.delete, index=leftover)
+        fresh = f"{self.index}-rebuild-{time.time_ns()}"
+        self._create(fresh)
+        self._rebuilding = fresh
+
+    def _swap_in(self, fresh: str) -> None:
+        """One atomic alias change: the name now means `fresh`; the old indices are deleted."""
+        self._call("refresh", self.client.indices.refresh, index=fresh)
+        old = self._behind(self.index)
+        actions: list[dict[str, Any]] = [{"add": {"index": fresh, "alias": self.index}}]
+        actions += [{"remove_index": {"index": name}} for name in old]
+        self._call("alias swap", self.client.indices.update_aliases, actions=actions)
+        self._rebuilding = None
+
+    def abort_rebuild(self) -> None:
+        fresh, self._rebuilding = self._rebuilding, None
+        if fresh:
+            try:
+                self.client.indices.delete(index=fresh, ignore_unavailable=True)
+            except (ApiError, TransportError) as exc:  # the next rebuild deletes it
+                log.warning("could not delete the unfinished rebuild index %s: %s", fresh, exc)
 
     def close(self) -> None:
         self.client.close()
@@ -268,13 +324,15 @@ class ElasticsearchEngine(SearchEngine):
 
     def get(self, work_id: str) -> dict[str, Any] | None:
         self._ensure_index()
-        try:
-            doc = self.client.get(index=self.index, id=work_id, source=["payload"])
-        except NotFoundError:
-            return None
-        except TransportError as exc:
-            raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
-        return doc["_source"]["payload"]
+
+        def fetch() -> dict[str, Any] | None:
+            try:
+                return self.client.get(index=self.index, id=work_id, source=["payload"])
+            except NotFoundError:
+                return None
+
+        doc = self._call("get", fetch)
+        return doc["_source"]["payload"] if doc else None
 
     def count(self) -> int:
         self._ensure_index()

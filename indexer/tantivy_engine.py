@@ -164,6 +164,18 @@ class TantivyEngine(SearchEngine):
         self._writing().delete_all_documents()
         self.commit()
 
+    def begin_rebuild(self) -> None:
+        # Deleting every document is one more uncommitted operation of the writer: readers
+        # keep the last commit until the rebuild's commit publishes deletions and additions.
+        self._writing().delete_all_documents()
+
+    def abort_rebuild(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.rollback()
+            except ValueError as exc:
+                raise EngineError(f"tantivy rollback failed: {exc}") from None
+
     def close(self) -> None:
         if self._writer is not None:
             writer, self._writer = self._writer, None

@@ -56,7 +56,7 @@ def engine(request, tmp_path):
     instance = make_engine(request.param, request, tmp_path)
     yield instance
     if request.param == "elasticsearch":
-        instance.client.indices.delete(index=instance.index, ignore_unavailable=True)
+        instance.drop()
     instance.close()
 
 

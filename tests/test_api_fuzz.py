@@ -102,7 +102,7 @@ def live(request, tmp_path_factory):
         yield LiveApp(url, routes)
     db.close()
     if request.param == "elasticsearch":
-        engine.client.indices.delete(index=engine.index, ignore_unavailable=True)
+        engine.drop()
     engine.close()
 
 

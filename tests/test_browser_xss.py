@@ -131,7 +131,7 @@ def app_url(request, tmp_path_factory, partner_port):
         yield url
     db.close()
     if request.param == "elasticsearch":
-        engine.client.indices.delete(index=engine.index, ignore_unavailable=True)
+        engine.drop()
     engine.close()
 
 

@@ -222,6 +222,41 @@ def test_clear_empties_the_index(shelf):
     assert shelf.count() == 0
 
 
+def test_a_rebuild_is_invisible_until_its_commit_then_replaces_everything(shelf):
+    shelf.begin_rebuild()
+    shelf.upsert([doc("w9", record("north", "n9", "Solaris", year=1961))])
+    # searches still see the five old works, and not the new one
+    assert shelf.count() == 5
+    assert ids(search(shelf, Words("all", "war"))) == ["w1"]
+    assert ids(search(shelf, Words("all", "solaris"))) == []
+    shelf.commit()
+    assert shelf.count() == 1
+    assert ids(search(shelf, Words("all", "solaris"))) == ["w9"]
+    assert ids(search(shelf, Words("all", "war"))) == []
+    assert shelf.get("w9")["title"] == "Solaris" and shelf.get("w1") is None
+    # a second rebuild over the first, then ordinary writes, work the same way
+    shelf.begin_rebuild()
+    shelf.upsert([doc("w8", record("south", "s8", "Ubik", year=1969))])
+    shelf.commit()
+    shelf.upsert([doc("w7", record("east", "e7", "Dune", year=1965))])
+    shelf.delete(["w8"])
+    shelf.commit()
+    assert ids(search(shelf, MatchAll())) == ["w7"]
+
+
+def test_an_aborted_rebuild_leaves_the_old_documents(shelf):
+    shelf.begin_rebuild()
+    shelf.upsert([doc("w9", record("north", "n9", "Solaris", year=1961))])
+    shelf.abort_rebuild()
+    shelf.commit()
+    assert shelf.count() == 5
+    assert ids(search(shelf, Words("all", "solaris"))) == []
+    shelf.upsert([doc("w6", record("north", "n6", "Solaris", year=1961))])
+    shelf.commit()
+    assert shelf.count() == 6
+    assert ids(search(shelf, Words("all", "solaris"))) == ["w6"]
+
+
 def test_words_without_letters_match_nothing(shelf):
     assert search(shelf, Words("all", "&&&")).total == 0
 

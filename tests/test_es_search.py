@@ -1,4 +1,4 @@
-"""Elasticsearch-only: a search with filtered facets is one request to the server."""
+"""Elasticsearch-only: one request per search; rebuilds swap a new index in behind an alias."""
 
 from __future__ import annotations
 
@@ -35,3 +35,27 @@ def test_search_with_filtered_facets_is_one_request(engine):
     assert [h.work_id for h in result.hits] == ["a"]
     assert dict(result.facets["library"]) == {"north": 1}
     assert dict(result.facets["language"]) == {"eng": 1}
+
+
+@pytest.mark.parametrize("engine", ["elasticsearch"], indirect=True)
+def test_a_rebuild_swaps_its_index_in_and_leaves_no_index_behind(engine):
+    client = engine.client
+    engine.upsert([doc("a", record("north", "n1", "Blue train"))])
+    engine.commit()
+    assert list(client.indices.get(index=engine.index)) == [engine.index]  # a plain index
+    # a rebuild that died before its swap (kill -9) left its index; the next one removes it
+    stale = f"{engine.index}-rebuild-1"
+    client.indices.create(index=stale)
+    engine.begin_rebuild()
+    engine.upsert([doc("b", record("south", "s1", "Blue note"))])
+    engine.commit()
+    behind = list(client.indices.get(index=engine.index))
+    assert len(behind) == 1 and behind[0].startswith(f"{engine.index}-rebuild-")
+    assert behind[0] != stale and not client.indices.exists(index=stale)
+    assert client.indices.exists_alias(name=engine.index)
+    assert [h.work_id for h in engine.search(SearchRequest(Words("all", "blue"))).hits] == ["b"]
+    engine.begin_rebuild()
+    engine.abort_rebuild()
+    assert list(client.indices.get(index=f"{engine.index}*")) == behind
+    engine.drop()
+    assert not client.indices.get(index=f"{engine.index}*", allow_no_indices=True)
