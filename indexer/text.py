@@ -123,6 +123,8 @@ def term_spans(text: str) -> list[tuple[int, int, str]]:
     For highlighting: the terms are those `analyze` gives, so a match is exactly what a search
     matched. A CJK bigram spans its two characters (neighbouring bigrams overlap).
     """
+    if "-" not in text and text.isascii():  # plain words only, as in analyze()
+        return [(m.start(), m.end(), m.group().lower()) for m in _ASCII_WORD.finditer(text)]
     spans: list[tuple[int, int, str]] = []
     for match in _SPAN.finditer(text):
         start, word = match.start(), match.group()

@@ -37,17 +37,19 @@ def query_terms(query: Query) -> dict[str, frozenset[str]]:
 
 def segments(text: str, terms: frozenset[str]) -> list[Segment]:
     """`text` cut into matched and unmatched segments (one unmatched segment if none match)."""
+    hits = [(start, end) for start, end, term in term_spans(text) if term in terms] if terms else []
+    if not hits:
+        return [{"text": text, "match": False}]
     marked = [False] * len(text)
-    for start, end, term in term_spans(text):
-        if term in terms:
-            marked[start:end] = [True] * (end - start)
+    for start, end in hits:
+        marked[start:end] = [True] * (end - start)
     out: list[Segment] = []
-    for char, match in zip(text, marked, strict=True):
-        if out and out[-1]["match"] == match:
-            out[-1]["text"] += char
-        else:
-            out.append({"text": char, "match": match})
-    return out or [{"text": "", "match": False}]
+    run_start = 0
+    for position in range(1, len(text) + 1):
+        if position == len(text) or marked[position] != marked[run_start]:
+            out.append({"text": text[run_start:position], "match": marked[run_start]})
+            run_start = position
+    return out
 
 
 def has_match(parts: list[Segment]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexer.marc import marc_records_from_file
-from indexer.text import analyze, fold
+from indexer.text import analyze, fold, term_spans
 from tests.fixtures.paths import SHARED_DATA
 
 
@@ -50,7 +50,7 @@ def test_korean_syllables_survive_diacritic_folding():
     assert analyze("한국어") == ["한국", "국어"]
 
 
-def test_plain_ascii_text_analyses_as_the_general_path_does():
+def test_plain_ascii_text_analyses_and_spans_as_the_general_path_does():
     # analyze() has a shortcut for plain ASCII; a CJK word forces the general path.
     titles = [r.title or "" for r in marc_records_from_file(SHARED_DATA / "evergreen/jazz_1k.mrc")]
     titles += ["O'Brien's C++ & AT&T: 1990s, vol. 3.5 (rev.)", "Kafka_on_the_shore #2"]
@@ -58,3 +58,5 @@ def test_plain_ascii_text_analyses_as_the_general_path_does():
     assert len(plain) > 500
     for title in plain:
         assert analyze(title + " 中") == [*analyze(title), "中"], title
+        end = len(title) + 1
+        assert term_spans(title + " 中") == [*term_spans(title), (end, end + 1, "中")], title
