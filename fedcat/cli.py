@@ -10,7 +10,7 @@ from contextlib import ExitStack
 import click
 
 from config.partners import Partner, RegistryError, load_registry
-from config.settings import Settings, SettingsError, from_environment
+from config.settings import DEFAULT_BATCH_SIZE, Settings, SettingsError, from_environment
 
 
 def _settings() -> Settings:
@@ -80,7 +80,7 @@ def partners() -> None:
 @click.option("--concurrency", default=4, show_default=True, help="Partners harvested at once.")
 @click.option(
     "--batch-size",
-    default=500,
+    default=DEFAULT_BATCH_SIZE,
     show_default=True,
     type=click.IntRange(min=1),
     help="Records applied (and checkpointed) together.",
@@ -128,7 +128,7 @@ def run_harvest(
     full=False,
     from_date=None,
     concurrency=4,
-    batch_size=500,
+    batch_size=DEFAULT_BATCH_SIZE,
     timeout=60.0,
     quiet=False,
 ):

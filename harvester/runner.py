@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from config.partners import Partner
+from config.settings import DEFAULT_BATCH_SIZE
 from harvester.checkpoints import Checkpoints, PartnerState
 from harvester.client import OAIClient, RetryPolicy
 from harvester.errors import BadResumptionToken, HarvestError
@@ -55,7 +56,7 @@ async def harvest(
     concurrency: int = 4,
     per_host: int = 2,
     delay: float = 0.0,
-    batch_size: int = 1000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     max_restarts: int = 2,

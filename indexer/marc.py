@@ -408,18 +408,8 @@ def _holdings(
     holdings = []
     for field in record.get_fields(*_HOLDING_FIELDS):
         item = _HOLDING_FIELDS[field.tag](field)
-        if item is None:
-            continue
-        call_number, location, status = item
-        holdings.append(
-            Holding(
-                library_id=partner.id,
-                call_number=call_number or call,
-                location=location or partner.location,
-                status=status,
-                catalog_url=partner.record_url(record_id),
-            )
-        )
+        if item is not None:
+            holdings.append(_holding(item, partner, record_id, call))
     for mfhd in holdings_records:
         holdings.extend(mfhd_holdings(mfhd, partner, record_id, call))
     return nz.unique_holdings(holdings) or [nz.partner_holding(partner, record_id, call)]
@@ -477,16 +467,25 @@ def mfhd_holdings(
     """One holding per 852 of a holdings record, each carrying the record's summary."""
     summary = holdings_summary(mfhd)
     return [
-        Holding(
-            library_id=partner.id,
-            call_number=call_number or call,
-            location=location or partner.location,
-            status=status,
-            catalog_url=partner.record_url(record_id),
-            summary=summary,
-        )
-        for call_number, location, status in map(_holding_852, mfhd.get_fields("852"))
+        _holding(item, partner, record_id, call, summary)
+        for item in map(_holding_852, mfhd.get_fields("852"))
     ]
+
+
+def _holding(
+    item: tuple[str, str, str], partner: Partner, record_id: str, call: str, summary: str = ""
+) -> Holding:
+    """A holding from an item field's (call number, location, status), with the partner's
+    defaults for what the field leaves out."""
+    call_number, location, status = item
+    return Holding(
+        library_id=partner.id,
+        call_number=call_number or call,
+        location=location or partner.location,
+        status=status,
+        catalog_url=partner.record_url(record_id),
+        summary=summary,
+    )
 
 
 def _bib_ids(bib: pymarc.Record) -> set[str]:

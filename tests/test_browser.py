@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-
 import pytest
 
 from config.partners import Partner
@@ -12,24 +9,18 @@ from config.settings import Settings
 from indexer.catalog import Catalog, open_state
 from indexer.tantivy_engine import TantivyEngine
 from search_ui.app import create_app
+from tests.fixtures.browser import chromium, watched_page
 from tests.fixtures.builders import record
-from tests.fixtures.live import serve_wsgi, static_page
+from tests.fixtures.live import free_port, serve_wsgi, static_page
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ISBN = "9780140449136"
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def partner_port():
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="module")
@@ -109,32 +100,14 @@ def app_url(tmp_path_factory, partner_port):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
+    with chromium() as instance:
+        yield instance
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.dialogs = dialogs
-    yield page
-    context.close()
+    with watched_page(browser) as fresh:
+        yield fresh
 
 
 def test_search_facet_and_record_page(page, app_url):

@@ -9,8 +9,6 @@ happened and that each payload shows as the literal text the partner sent.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from config.partners import Partner
@@ -20,7 +18,7 @@ from indexer.model import Contributor, Holding, Record, Subject
 from search_ui.app import create_app
 from tests.conftest import ENGINES, make_engine
 from tests.fixtures.browser import chromium, watched_page
-from tests.fixtures.live import serve_wsgi, static_page
+from tests.fixtures.live import free_port, serve_wsgi, static_page
 
 pytestmark = pytest.mark.browser
 
@@ -98,15 +96,9 @@ def hostile_record(n: int, payload: str) -> Record:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def partner_port():
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="module", params=ENGINES)

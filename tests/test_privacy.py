@@ -19,18 +19,13 @@ from config.settings import REPO_ROOT
 from indexer.catalog import Catalog, open_state
 from indexer.tantivy_engine import TantivyEngine
 from tests.fixtures.builders import record
+from tests.fixtures.live import free_port
 
 #: The patron's address: another loopback address than the server's, so the server's own
 #: "running on 127.0.0.1" banner cannot be mistaken for it.
 PATRON_ADDRESS = "127.0.0.2"
 SECRET_QUERY = "zanzibarpatronquery"
 SECRET_ISBN = "9781234567897"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed_index(data_dir: Path) -> None:
