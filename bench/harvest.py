@@ -38,7 +38,8 @@ MILESTONES = (0.1, 0.5, 1.0)
 
 
 def rss_mib(field_name: str = "VmRSS") -> float:
-    """This process's resident memory (VmRSS) or its peak so far (VmHWM), in MiB."""
+    """This process's resident memory (VmRSS), its peak so far (VmHWM), or the part of it
+    that is the process's own (RssAnon: not pages of memory-mapped files), in MiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field_name + ":"):
             return int(line.split()[1]) / 1024
@@ -53,6 +54,7 @@ class CountingSink:
     expected: int
     applied: int = 0
     rss_at: dict[str, float] = field(default_factory=dict)
+    anon_at: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     def apply(self, partner, records, run_id) -> None:
@@ -62,23 +64,27 @@ class CountingSink:
             key = f"{share:.0%}"
             if key not in self.rss_at and self.applied >= share * self.expected:
                 self.rss_at[key] = round(rss_mib(), 1)
+                self.anon_at[key] = round(rss_mib("RssAnon"), 1)
 
     def sweep(self, partner, run_id) -> int:
         return self.catalog.sweep(partner, run_id)
 
 
 class MemorySampler(threading.Thread):
-    """RSS every `interval` seconds while the harvest runs (min and max tell flatness)."""
+    """RSS and RssAnon every `interval` seconds while the harvest runs (min and max tell
+    flatness; tantivy's index files are memory-mapped, and their pages count in RSS)."""
 
     def __init__(self, interval: float = 0.5):
         super().__init__(daemon=True)
         self.interval = interval
         self.samples: list[float] = []
+        self.anon_samples: list[float] = []
         self._done = threading.Event()
 
     def run(self) -> None:
         while not self._done.wait(self.interval):
             self.samples.append(rss_mib())
+            self.anon_samples.append(rss_mib("RssAnon"))
 
     def stop(self) -> list[float]:
         self._done.set()
@@ -151,6 +157,11 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         "rss_mib_before": round(rss_before, 1),
         "rss_mib_at": sink.rss_at,
         "rss_mib_sampled_min_max": [round(min(samples or [0]), 1), round(max(samples or [0]), 1)],
+        "anon_mib_at": sink.anon_at,
+        "anon_mib_sampled_min_max": [
+            round(min(sampler.anon_samples or [0]), 1),
+            round(max(sampler.anon_samples or [0]), 1),
+        ],
         "peak_rss_mib": round(peak, 1),
         "ok": report.ok,
         "machine": machine(),

@@ -37,7 +37,7 @@ def print_table(result: dict, skip: tuple[str, ...] = ("machine",)) -> None:
         if (
             key not in skip
             and not isinstance(value, list | tuple)
-            or key == "rss_mib_sampled_min_max"
+            or key in ("rss_mib_sampled_min_max", "anon_mib_sampled_min_max")
         ):
             print(f"{key:<{width}}  {value}")
     where = result.get("machine", {})
@@ -55,12 +55,15 @@ def write_json(result: dict, path: Path) -> None:
 
 
 def _harvest_row(r: dict) -> str:
-    rss = r["rss_mib_at"]
+    rss, anon = r["rss_mib_at"], r.get("anon_mib_at", {})
+    own = " / ".join(str(anon.get(k, "–")) for k in ("10%", "50%", "100%")) if anon else "–"
+    sampled = r.get("anon_mib_sampled_min_max", ["–", "–"])[1]
     return (
         f"| {r['engine']} | {r['works_generated']:,} | {r['records']:,} | {r['works_indexed']:,} "
         f"| {r['seconds']:,} | **{r['records_per_second']:,}** "
         f"| {r['parse_only_records_per_second']:,} "
         f"| {rss.get('10%')} / {rss.get('50%')} / {rss.get('100%')} | {r['peak_rss_mib']} "
+        f"| {own} | {sampled} "
         f"| {r['machine']['load_average_1m']} |"
     )
 
@@ -93,8 +96,9 @@ def markdown(results_dir: Path) -> str:
     )
     lines = [
         "| engine | works | records | works indexed | seconds | records/s end to end "
-        "| parse-only records/s | RSS MiB at 10% / 50% / 100% | peak MiB | load |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| parse-only records/s | RSS MiB at 10% / 50% / 100% | peak RSS MiB "
+        "| own (anon) MiB at 10% / 50% / 100% | own MiB, sampled max | load |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(_harvest_row(r) for r in harvests),
         "",
         "| engine | works | run | queries/s | p50 ms | p95 ms | p99 ms | load |",

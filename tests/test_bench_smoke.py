@@ -12,9 +12,12 @@ import uuid
 import pytest
 
 from bench.catalogue import SyntheticCatalogue, isbn13
+from bench.engine_profile import run as run_profile
 from bench.harvest import run as run_harvest
+from bench.search import MIX
 from bench.search import run as run_search
 from indexer.normalize import isbn13 as normalised_isbn13
+from search_ui.request_params import DEFAULT_FACETS
 
 
 def test_synthetic_catalogue_is_deterministic_with_valid_isbns_and_shared_titles():
@@ -36,6 +39,9 @@ def test_harvest_benchmark_runs_end_to_end_and_reports_its_figures():
     assert result["records_per_second"] > 0 and result["parse_only_records_per_second"] > 0
     assert set(result["rss_mib_at"]) == {"10%", "50%", "100%"}
     assert result["peak_rss_mib"] >= max(result["rss_mib_at"].values())
+    assert set(result["anon_mib_at"]) == {"10%", "50%", "100%"}
+    for share, anon in result["anon_mib_at"].items():  # the process's own part of its RSS
+        assert 0 < anon <= result["rss_mib_at"][share]
 
 
 @pytest.mark.parametrize("engine_kind", ["tantivy", "elasticsearch"])
@@ -73,3 +79,15 @@ def test_search_benchmark_answers_every_query_through_the_api_and_the_engine(
         )
     assert result["engine_direct_one_client"]["requests"] >= 60
     assert result["api_overhead_mean"] > 0
+
+
+def test_engine_profile_times_every_kind_of_query_with_and_without_facet_counts(tmp_path):
+    result = run_profile(300, "tantivy", queries=60, data_dir=tmp_path)
+    assert result["works"] == 300 and result["queries"] == 60
+    assert result["facets"] == list(DEFAULT_FACETS)
+    expected = {"as the API asks", "no facet counts", "total only"}
+    expected |= {f"only facet {name}" for name in DEFAULT_FACETS}
+    assert set(result["variants"]) == expected
+    for row in result["variants"].values():
+        assert set(row["by_kind"]) == set(MIX)
+        assert row["mean_ms"] > 0 and row["p95_ms"] > 0
