@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.partners import Partner, load_registry
 from config.settings import Settings
+from indexer.editions import other_editions
 from indexer.engine import EngineError, EngineUnavailable, SearchEngine
 from indexer.engines import open_engine
 from search_ui.i18n import choose_language, translator
@@ -199,7 +200,10 @@ def create_app(
             abort(404, description="No such work in the catalogue.")
         home = request.args.get("library") if request.args.get("library") in by_id else None
         holdings = order_holdings(payload["holdings"], home)
-        return render_template("work.html", work=payload, holdings=holdings, partners=by_id)
+        editions = other_editions(current_engine(), payload)
+        return render_template(
+            "work.html", work=payload, holdings=holdings, partners=by_id, editions=editions
+        )
 
     # -- API ----------------------------------------------------------------------------
     @app.get("/api/v1/search")
@@ -212,7 +216,7 @@ def create_app(
         payload = current_engine().get(work_id) if is_work_id(work_id) else None
         if payload is None:
             abort(404, description=f"no work with id {work_id[:40]!r}")
-        return jsonify(payload)
+        return jsonify({**payload, "other_editions": other_editions(current_engine(), payload)})
 
     @app.get("/api/v1/autocomplete")
     def api_autocomplete():

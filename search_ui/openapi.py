@@ -66,6 +66,19 @@ def _highlight_schemas() -> dict[str, Any]:
             "properties": {"q": {"type": "string"}, "total": {"type": "integer"}},
             "required": ["q", "total"],
         },
+        "Edition": {
+            "type": "object",
+            "description": "Another work with the same title proper, part and first author.",
+            "properties": {
+                "work_id": {"type": "string"},
+                "title": {"type": "string"},
+                "edition": {"type": "string"},
+                "year": {"type": ["integer", "null"]},
+                "format": {"type": "string"},
+                "libraries": {"type": "integer", "description": "Libraries holding it."},
+            },
+            "required": ["work_id", "title", "edition", "year", "format", "libraries"],
+        },
     }
 
 
@@ -222,7 +235,7 @@ def openapi_document(
             },
             "/api/v1/works/{work_id}": {
                 "get": {
-                    "summary": "One work with every field and every holding",
+                    "summary": "One work with every field, every holding and its other editions",
                     "parameters": [
                         {
                             "name": "work_id",
@@ -233,8 +246,27 @@ def openapi_document(
                     ],
                     "responses": {
                         "200": {
-                            "description": "The work.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "description": (
+                                "The work. `other_editions` lists the other works with the same "
+                                "title proper, part and first author (other editions are other "
+                                "works), newest first, at most ten."
+                            ),
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "holdings": {"type": "array"},
+                                            "other_editions": {
+                                                "type": "array",
+                                                "items": _ref("Edition"),
+                                            },
+                                        },
+                                        "required": ["id", "holdings", "other_editions"],
+                                    }
+                                }
+                            },
                         },
                         "404": _error("No such work."),
                         "503": _error("The search engine is unavailable."),

@@ -1,0 +1,72 @@
+"""Other editions of a work: works with the same title proper and the same first author.
+
+Different editions are different works (their own ISBNs, years, edition statements keep them
+apart in work matching, see indexer/works.py); a patron looking at one still wants to see the
+others. They are found through the `SearchEngine` interface with engine-neutral queries and
+checked against the work's display values here, so both engines list the same ones.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from indexer.engine import SearchEngine
+from indexer.query import And, Phrase, SearchRequest, Words
+from indexer.text import analyze
+
+#: Works read when looking for other editions (titles shared by more works are rare).
+EDITIONS_SAMPLE = 50
+#: Other editions listed with a work, newest first.
+MAX_OTHER_EDITIONS = 10
+
+
+def title_proper(payload: dict[str, Any]) -> list[str]:
+    """The analysed title proper: the title before any subtitle typed into it."""
+    return analyze(re.split(r"\s*:\s+", payload.get("title", ""), maxsplit=1)[0])
+
+
+def first_author(payload: dict[str, Any]) -> str:
+    """The first word of the first contributor's name as analysed (the surname, for
+    "Surname, Forename" headings), or ""."""
+    contributors = payload.get("contributors") or []
+    return next(iter(analyze(contributors[0]["name"])), "") if contributors else ""
+
+
+def edition_family(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+    """What editions of one title share: title proper, part and first author. None when the
+    work has no title or no author: "Poems" alone would gather unrelated works."""
+    title, author = title_proper(payload), first_author(payload)
+    if not title or not author:
+        return None
+    return " ".join(title), " ".join(analyze(payload.get("part", ""))), author
+
+
+def other_editions(engine: SearchEngine, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The other works of this work's edition family, newest first: id, title, edition, year,
+    format and how many libraries hold each."""
+    family = edition_family(payload)
+    if family is None:
+        return []
+    title, _, author = family
+    request = SearchRequest(
+        And((Phrase("title", title), Words("author", author))),
+        sort="year_desc",
+        limit=EDITIONS_SAMPLE,
+    )
+    found = []
+    for hit in engine.search(request).hits:
+        other = hit.payload
+        if hit.work_id == payload.get("id") or edition_family(other) != family:
+            continue
+        found.append(
+            {
+                "work_id": hit.work_id,
+                "title": other.get("title", ""),
+                "edition": other.get("edition", ""),
+                "year": other.get("year"),
+                "format": other.get("format", ""),
+                "libraries": len({h["library_id"] for h in other.get("holdings", [])}),
+            }
+        )
+    return found[:MAX_OTHER_EDITIONS]
