@@ -8,12 +8,12 @@ checked against the work's display values here, so both engines list the same on
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from indexer.engine import SearchEngine
 from indexer.query import And, Phrase, SearchRequest, Words
 from indexer.text import analyze
+from indexer.works import first_word, title_proper_terms
 
 #: Works read when looking for other editions (titles shared by more works are rare).
 EDITIONS_SAMPLE = 50
@@ -21,22 +21,16 @@ EDITIONS_SAMPLE = 50
 MAX_OTHER_EDITIONS = 10
 
 
-def title_proper(payload: dict[str, Any]) -> list[str]:
-    """The analysed title proper: the title before any subtitle typed into it."""
-    return analyze(re.split(r"\s*:\s+", payload.get("title", ""), maxsplit=1)[0])
-
-
 def first_author(payload: dict[str, Any]) -> str:
-    """The first word of the first contributor's name as analysed (the surname, for
-    "Surname, Forename" headings), or ""."""
+    """The first word of the first contributor's name as analysed, or ""."""
     contributors = payload.get("contributors") or []
-    return next(iter(analyze(contributors[0]["name"])), "") if contributors else ""
+    return first_word(contributors[0]["name"]) if contributors else ""
 
 
 def edition_family(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     """What editions of one title share: title proper, part and first author. None when the
     work has no title or no author: "Poems" alone would gather unrelated works."""
-    title, author = title_proper(payload), first_author(payload)
+    title, author = title_proper_terms(payload.get("title", "")), first_author(payload)
     if not title or not author:
         return None
     return " ".join(title), " ".join(analyze(payload.get("part", ""))), author

@@ -46,6 +46,17 @@ CREATE INDEX IF NOT EXISTS record_keys_record ON record_keys(record_key);
 """
 
 
+def title_proper_terms(title: str) -> list[str]:
+    """The analysed title proper. Some records carry the subtitle inside the title proper
+    ("Title : subtitle" in 245 $a or one dc:title); cutting it lets both forms meet."""
+    return analyze(re.split(r"\s*:\s+", title, maxsplit=1)[0])
+
+
+def first_word(name: str) -> str:
+    """The first analysed word of a name: the surname of a "Surname, Forename" heading."""
+    return next(iter(analyze(name)), "")
+
+
 def match_keys(record: Record) -> list[str]:
     """The keys that can link this record to others; strong keys first.
 
@@ -59,12 +70,10 @@ def match_keys(record: Record) -> list[str]:
     strong += [f"oclc:{o}{suffix}" for o in record.oclc_numbers]
     if record.lccn:
         strong.append(f"lccn:{record.lccn.replace(' ', '')}{suffix}")
-    # Some records carry the subtitle inside the title proper ("Title : subtitle" in 245 $a
-    # or one dc:title); the weak key uses the title proper alone so both forms meet.
-    title = " ".join(analyze(re.split(r"\s*:\s+", record.title, maxsplit=1)[0]))
+    title = " ".join(title_proper_terms(record.title))
     if not title:
         return strong
-    author = next(iter(analyze(record.contributors[0].name)), "") if record.contributors else ""
+    author = first_word(record.contributors[0].name) if record.contributors else ""
     edition = "".join(c for c in record.edition if c.isdigit())
     # The format keeps a score, its recording and a book's companion disc apart: they share
     # title, author and year but are shelved and lent as different things. Print, online
