@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from config.partners import Partner
 from config.settings import Settings
 from indexer.editions import MAX_OTHER_EDITIONS
 from search_ui.app import create_app
-from tests.fixtures.builders import record
+from tests.fixtures.builders import APP_PARTNERS, record
 
-PARTNERS = [
-    Partner("north", "North City Library", "http://127.0.0.1:1/oai"),
-    Partner("south", "South University Library", "http://127.0.0.1:2/oai"),
-    Partner("east", "East County", "http://127.0.0.1:3/oai"),
-]
+PARTNERS = APP_PARTNERS
 DOSTOYEVSKY = "Dostoyevsky, Fyodor"
 
 
@@ -24,21 +19,16 @@ def client(catalog, tmp_path):
     catalog.add_records(
         [
             # three editions of one title: two ISBNs, and one without ISBN from another year
-            record(
-                "north",
-                "n1",
-                "Crime and punishment",
-                author=DOSTOYEVSKY,
-                year=1866,
-                isbns=("9780140449136",),
-            ),
-            record(
-                "south",
-                "n1b",
-                "Crime and punishment",
-                author=DOSTOYEVSKY,
-                year=1866,
-                isbns=("9780140449136",),
+            *(
+                record(
+                    library,
+                    f"{library}1",
+                    "Crime and punishment",
+                    author=DOSTOYEVSKY,
+                    year=1866,
+                    isbns=("9780140449136",),
+                )
+                for library in ("north", "south")
             ),
             record(
                 "south",

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from config.partners import Partner
 from config.settings import Settings
 from indexer.query import And, Not, Or, Phrase, Words
 from search_ui.app import create_app
 from search_ui.highlight import query_terms, segments
 from search_ui.query_parser import MAX_QUERY_LENGTH
 from search_ui.suggestions import MAX_AUTOCOMPLETE, MAX_AUTOCOMPLETE_LENGTH, rewrite
-from tests.fixtures.builders import record
+from tests.fixtures.builders import APP_PARTNERS, record
 
-PARTNERS = [
-    Partner("north", "North City Library", "http://127.0.0.1:1/oai"),
-    Partner("south", "South University Library", "http://127.0.0.1:2/oai"),
-    Partner("east", "East County", "http://127.0.0.1:3/oai"),
-]
+PARTNERS = APP_PARTNERS
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
