@@ -136,7 +136,7 @@ def create_app(
             response.vary.add("Origin")  # a cache must not serve one origin's answer to another
             if origin in partner_origins:
                 response.headers["Access-Control-Allow-Origin"] = origin
-        if request.path.endswith("/widget.js"):
+        if request.path.endswith(("/widget.js", "/autocomplete.js")):
             response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
 

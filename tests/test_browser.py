@@ -253,6 +253,34 @@ def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, par
         assert page.dialogs == []
 
 
+def test_widget_autocompletes_titles_and_authors_with_the_keyboard(page, app_url, partner_port):
+    with serve_wsgi(_widget_page(app_url, "north"), port=partner_port) as partner_site:
+        page.goto(partner_site)
+        widget = page.locator("fedcat-search")
+        box = widget.get_by_role("combobox", name="Search all partner libraries")
+        box.press_sequentially("kind of b")
+        listbox = widget.get_by_role("listbox")
+        listbox.get_by_role("option").first.wait_for(timeout=10000)
+        assert box.get_attribute("aria-expanded") == "true"
+        assert listbox.get_by_role("option").all_inner_texts()[0].startswith("Kind of blue")
+        assert listbox.evaluate("e => getComputedStyle(e).display") != "none"
+        box.press("ArrowDown")
+        active = box.get_attribute("aria-activedescendant")
+        assert widget.locator(f"#{active}").get_attribute("aria-selected") == "true"
+        box.press("Enter")
+        widget.locator("li.hit a").first.wait_for(timeout=10000)
+        assert box.input_value() == "Kind of blue"
+        assert widget.locator("li.hit a mark").all_inner_texts() == ["Kind", "of", "blue"]
+        assert listbox.is_hidden()
+
+        box.fill("")
+        box.press_sequentially("davis")
+        widget.get_by_role("option", name="Davis, Miles author").wait_for(timeout=10000)
+        box.press("Escape")
+        assert box.get_attribute("aria-expanded") == "false"
+        assert page.dialogs == []
+
+
 def test_widget_on_unregistered_origin_is_refused_by_cors(page, app_url):
     with serve_wsgi(_widget_page(app_url, "north")) as other_site:
         page.goto(other_site)

@@ -73,9 +73,11 @@ def test_every_answer_carries_the_protective_headers(client, path):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_the_widget_script_may_be_loaded_by_partner_pages(client):
-    """The widget is a script, not a frame: frame rules do not stop it, CORP must allow it."""
-    response = client.get("/static/widget.js")
+@pytest.mark.parametrize("script", ["widget.js", "autocomplete.js"])
+def test_the_widget_scripts_may_be_loaded_by_partner_pages(client, script):
+    """The widget is a script, not a frame: frame rules do not stop it, CORP must allow it
+    and the autocomplete script it loads."""
+    response = client.get(f"/static/{script}")
     assert response.status_code == 200
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response.mimetype in ("text/javascript", "application/javascript")

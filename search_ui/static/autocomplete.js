@@ -3,9 +3,12 @@
  * An enhancement only: without this script the box is a plain search field.
  * Keys: Down/Up move through the suggestions, Enter searches the chosen one, Escape closes.
  * Suggestions come from /api/v1/autocomplete and are put into the page as text, never HTML.
+ * The partner widget loads this script too (with data-enhance="none") and enhances its own
+ * box, inside its shadow root, through window.fedcatAutocomplete.
  */
 (() => {
   "use strict";
+  const script = document.currentScript;
   const MIN_CHARS = 2;
   const DELAY_MS = 150;
 
@@ -89,7 +92,7 @@
       pending = new AbortController();
       try {
         const params = new URLSearchParams({ q: typed });
-        const response = await fetch(`${url}?${params}`, { signal: pending.signal, credentials: "same-origin" });
+        const response = await fetch(`${url}?${params}`, { signal: pending.signal, credentials: "omit" });
         if (!response.ok) return close();
         const body = await response.json();
         if (body.q === input.value.trim()) show(body.suggestions || []);
@@ -133,5 +136,8 @@
     input.addEventListener("blur", close);
   }
 
-  document.querySelectorAll("input[data-autocomplete]").forEach(enhance);
+  window.fedcatAutocomplete = window.fedcatAutocomplete || enhance;
+  if (!script || script.dataset.enhance !== "none") {
+    document.querySelectorAll("input[data-autocomplete]").forEach(enhance);
+  }
 })();

@@ -3,7 +3,8 @@
  * Loaded with <script src="https://fedcat.example/static/widget.js" defer></script>.
  * Renders inside a shadow root (the host page's CSS cannot reach it), talks to the
  * JSON API across origins (CORS is allowed for registered partner origins only), and puts
- * every piece of partner data into the page as text, never as HTML.
+ * every piece of partner data into the page as text, never as HTML. Autocomplete on titles
+ * and authors comes from the page's own combobox script (autocomplete.js), loaded once.
  */
 (() => {
   "use strict";
@@ -12,7 +13,7 @@
   const STATUS = { available: "Available", on_loan: "On loan", not_loanable: "Library use only", unknown: "Ask at the library" };
   const STYLE = `
     :host { all: initial; display: block; font: 15px/1.45 system-ui, sans-serif; color: #1d2327; }
-    form { display: flex; gap: .4rem; }
+    form { display: flex; gap: .4rem; position: relative; }
     label { position: absolute; left: -9999px; }
     input { flex: 1; font: inherit; padding: .4rem .55rem; border: 2px solid #50575e; border-radius: 4px; }
     button { font: inherit; padding: .4rem .9rem; background: #0a4b78; color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
@@ -26,7 +27,37 @@
     .available { color: #00642d; } .on_loan { color: #8a4b00; }
     p.msg { color: #50575e; }
     mark { background: #fff0a8; color: inherit; }
-    button.suggestion { background: none; color: #0a4b78; padding: 0; text-decoration: underline; font-weight: 600; }`;
+    button.suggestion { background: none; color: #0a4b78; padding: 0; text-decoration: underline; font-weight: 600; }
+    .suggestions { position: absolute; top: 100%; left: 0; right: 0; z-index: 10; list-style: none; margin: .15rem 0 0; padding: .2rem 0; background: #fff; border: 2px solid #50575e; border-radius: 4px; max-height: 16rem; overflow-y: auto; }
+    .suggestions [role=option] { padding: .35rem .6rem; cursor: pointer; display: flex; justify-content: space-between; gap: 1rem; }
+    .suggestions [role=option][aria-selected=true], .suggestions [role=option]:hover { background: #0a4b78; color: #fff; }
+    .suggestions .field { font-size: .85em; opacity: .85; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }`;
+  const AUTOCOMPLETE = {
+    "data-autocomplete": `${apiBase}/api/v1/autocomplete`,
+    "data-list-label": "Suggestions",
+    "data-msg-one": "1 suggestion. Use the up and down arrows to choose.",
+    "data-msg-many": "{n} suggestions. Use the up and down arrows to choose.",
+    "data-field-title": "title",
+    "data-field-author": "author",
+  };
+  let autocompleteLoading = null;
+
+  /** The combobox enhancer of autocomplete.js, loaded from fedcat once for every widget. */
+  function loadAutocomplete() {
+    if (window.fedcatAutocomplete) return Promise.resolve(window.fedcatAutocomplete);
+    if (!autocompleteLoading) {
+      autocompleteLoading = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = `${apiBase}/static/autocomplete.js`;
+        script.dataset.enhance = "none";
+        script.onload = () => (window.fedcatAutocomplete ? resolve(window.fedcatAutocomplete) : reject(new Error("no autocomplete")));
+        script.onerror = () => reject(new Error("autocomplete.js did not load"));
+        document.head.append(script);
+      });
+    }
+    return autocompleteLoading;
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -60,6 +91,9 @@
       this._suggestion = el("p", { class: "msg" });
       this._list = el("ol");
       this._root.append(style, form, this._status, this._suggestion, this._list);
+      for (const [name, value] of Object.entries(AUTOCOMPLETE)) this._input.setAttribute(name, value);
+      // an enhancement: if it cannot load, the box stays a plain search box
+      loadAutocomplete().then((enhance) => enhance(this._input), () => {});
     }
 
     get library() { return (this.getAttribute("library") || "").trim(); }
