@@ -30,6 +30,8 @@ class Settings:
     engine: str = "tantivy"
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = "fedcat-works"
+    #: seconds the app waits for Elasticsearch before answering 503 (a hung server)
+    es_timeout: float = 10.0
     partners_file: Path = REPO_ROOT / "config" / "partners.toml"
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
@@ -49,8 +51,8 @@ class Settings:
 
 
 def from_environment(env: dict[str, str] | None = None) -> Settings:
-    """FEDCAT_DATA_DIR, FEDCAT_ENGINE, FEDCAT_ES_URL, FEDCAT_ES_INDEX, FEDCAT_PARTNERS,
-    FEDCAT_RATE_LIMIT, FEDCAT_ACCESS_LOG, FEDCAT_TRUSTED_PROXIES."""
+    """FEDCAT_DATA_DIR, FEDCAT_ENGINE, FEDCAT_ES_URL, FEDCAT_ES_INDEX, FEDCAT_ES_TIMEOUT,
+    FEDCAT_PARTNERS, FEDCAT_RATE_LIMIT, FEDCAT_ACCESS_LOG, FEDCAT_TRUSTED_PROXIES."""
     env = os.environ if env is None else env
     engine = env.get("FEDCAT_ENGINE", "tantivy")
     if engine not in ENGINES:
@@ -65,11 +67,25 @@ def from_environment(env: dict[str, str] | None = None) -> Settings:
         engine=engine,
         es_url=env.get("FEDCAT_ES_URL", "http://127.0.0.1:9200"),
         es_index=env.get("FEDCAT_ES_INDEX", "fedcat-works"),
+        es_timeout=_seconds(env, "FEDCAT_ES_TIMEOUT", 10.0),
         partners_file=Path(env.get("FEDCAT_PARTNERS", REPO_ROOT / "config" / "partners.toml")),
         rate_limit=rate_limit(env.get("FEDCAT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
         access_log=access_log,
         trusted_proxies=_count(env, "FEDCAT_TRUSTED_PROXIES"),
     )
+
+
+def _seconds(env, name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0.1 <= seconds <= 300:
+        raise SettingsError(f"{name}={value!r}: a number of seconds from 0.1 to 300")
+    return seconds
 
 
 def _count(env, name: str) -> int:

@@ -99,6 +99,7 @@ def create_app(
                 index_dir=settings.index_dir,
                 es_url=settings.es_url,
                 es_index=settings.es_index,
+                es_timeout=settings.es_timeout,
             )
         return state["engine"]
 

@@ -62,3 +62,11 @@ def test_bundled_registry_lists_the_demo_libraries_on_their_ports():
 def test_unknown_engine_in_environment_is_refused():
     with pytest.raises(SettingsError, match="FEDCAT_ENGINE"):
         from_environment({"FEDCAT_ENGINE": "solr"})
+
+
+def test_elasticsearch_timeout_from_environment_is_a_bounded_number_of_seconds():
+    assert from_environment({}).es_timeout == 10.0
+    assert from_environment({"FEDCAT_ES_TIMEOUT": "2.5"}).es_timeout == 2.5
+    for bad in ("0", "-1", "nan", "inf", "ten", "301"):
+        with pytest.raises(SettingsError, match="FEDCAT_ES_TIMEOUT"):
+            from_environment({"FEDCAT_ES_TIMEOUT": bad})

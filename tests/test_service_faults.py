@@ -124,6 +124,48 @@ def test_elasticsearch_stopped_is_a_clear_503_and_the_app_recovers_by_itself(es_
         loader.close()
 
 
+def test_elasticsearch_hung_is_a_503_within_the_timeout_and_the_app_recovers(es_url, tmp_path):
+    """A server that takes requests and answers nothing: 503 after FEDCAT_ES_TIMEOUT, not a
+    request held forever; answers again as soon as the server does."""
+    from indexer.es_engine import ElasticsearchEngine
+
+    index = f"fedcat-test-{uuid.uuid4().hex[:12]}"
+    loader = ElasticsearchEngine(es_url, index)
+    db = open_state(tmp_path / "state.sqlite")
+    catalog = Catalog(db, loader, {p.id: p.name for p in PARTNERS})
+    catalog.add_records([record("north", "n1", "Crime and punishment", year=1866)])
+    work_id = next(iter(catalog.store.work_ids()))
+    timeout = 1.0
+    try:
+        with proxy_to(es_url) as proxy:
+            settings = Settings(
+                data_dir=tmp_path,
+                engine="elasticsearch",
+                es_url=proxy.url,
+                es_index=index,
+                es_timeout=timeout,
+            )
+            with serve_wsgi(create_app(settings, partners=PARTNERS)) as url:
+                for _ in range(2):
+                    assert_search_works(url, work_id)
+                    proxy.freeze()
+                    began = time.monotonic()
+                    status, headers, body = fetch(f"{url}/api/v1/search?q=crime")
+                    waited = time.monotonic() - began
+                    assert status == 503, body
+                    assert "unavailable" in json.loads(body)["error"]
+                    assert int(headers["Retry-After"]) > 0
+                    assert timeout <= waited < timeout + 5, waited
+                    status, _, page = fetch(f"{url}/work/{work_id}")
+                    assert status == 503 and "Search unavailable" in page
+                    proxy.thaw()
+                assert_search_works(url, work_id)
+    finally:
+        loader.drop()
+        loader.close()
+        db.close()
+
+
 def test_elasticsearch_away_from_the_start_is_a_503_not_a_crash(tmp_path):
     """An app started while the engine is down serves 503s, then works once it is up."""
     with proxy_to("http://127.0.0.1:9") as nowhere:  # a port nothing listens on
