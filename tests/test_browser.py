@@ -162,16 +162,22 @@ def test_matched_words_are_marked_and_a_misspelling_links_a_suggestion(page, app
     assert page.locator(".hit h2 mark").all_inner_texts() == ["Blue", "train"]
 
 
+def type_until_suggested(where, box, typed: str, first: str):
+    """Type into a combobox; its listbox opens with `first` as the first suggestion."""
+    box.press_sequentially(typed)
+    listbox = where.get_by_role("listbox")
+    listbox.get_by_role("option").first.wait_for(timeout=10000)
+    assert box.get_attribute("aria-expanded") == "true"
+    assert listbox.get_by_role("option").all_inner_texts()[0].startswith(first)
+    return listbox
+
+
 def test_autocomplete_is_a_keyboard_usable_combobox(page, app_url):
     from axe_playwright_python.sync_playwright import Axe
 
     page.goto(app_url)
     box = page.get_by_role("combobox", name="Search the catalogue")
-    box.press_sequentially("kind of b")
-    listbox = page.get_by_role("listbox")
-    listbox.get_by_role("option").first.wait_for(timeout=10000)
-    assert box.get_attribute("aria-expanded") == "true"
-    assert listbox.get_by_role("option").all_inner_texts()[0].startswith("Kind of blue")
+    type_until_suggested(page, box, "kind of b", "Kind of blue")
     assert "1 suggestion" in page.get_by_role("status").inner_text()
     serious = [
         v["id"]
@@ -258,11 +264,7 @@ def test_widget_autocompletes_titles_and_authors_with_the_keyboard(page, app_url
         page.goto(partner_site)
         widget = page.locator("fedcat-search")
         box = widget.get_by_role("combobox", name="Search all partner libraries")
-        box.press_sequentially("kind of b")
-        listbox = widget.get_by_role("listbox")
-        listbox.get_by_role("option").first.wait_for(timeout=10000)
-        assert box.get_attribute("aria-expanded") == "true"
-        assert listbox.get_by_role("option").all_inner_texts()[0].startswith("Kind of blue")
+        listbox = type_until_suggested(widget, box, "kind of b", "Kind of blue")
         assert listbox.evaluate("e => getComputedStyle(e).display") != "none"
         box.press("ArrowDown")
         active = box.get_attribute("aria-activedescendant")
