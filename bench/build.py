@@ -11,7 +11,9 @@ and facet values the query mix is chosen from).
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -172,3 +174,13 @@ def _ensure_es(index: BenchIndex, log) -> None:
     log(f"  done in {time.perf_counter() - started:.0f} s")
     engine.close()
     catalog.db.close()
+
+
+def add_index_options(parser: argparse.ArgumentParser, works: int = 100_000) -> None:
+    """The options every benchmark shares: how many works, which engine, where ES is, seed."""
+    parser.add_argument("--works", type=int, default=works)
+    parser.add_argument("--engine", default="tantivy", choices=("tantivy", "elasticsearch"))
+    parser.add_argument(
+        "--es-url", default=os.environ.get("FEDCAT_ES_URL", "http://127.0.0.1:9200")
+    )
+    parser.add_argument("--seed", type=int, default=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.build import DATA, bench_index  # noqa: E402
+from bench.build import BenchIndex, add_index_options, bench_index  # noqa: E402
 from bench.report import machine, write_json  # noqa: E402
 from bench.search import query_mix  # noqa: E402
 from search_ui.request_params import search_request_from_params  # noqa: E402
@@ -36,19 +35,8 @@ def _summary(milliseconds: list[float]) -> dict:
     }
 
 
-def run(
-    works: int,
-    engine: str,
-    *,
-    es_url: str = "http://127.0.0.1:9200",
-    queries: int = 500,
-    seed: int = 1,
-    data_dir: Path = DATA,
-    es_prefix: str = "fedcat-bench",
-) -> dict:
-    index = bench_index(
-        works, engine, es_url=es_url, seed=seed, data_dir=data_dir, es_prefix=es_prefix
-    )
+def run(index: BenchIndex, queries: int = 500, seed: int = 1) -> dict:
+    """Profile `queries` queries of the search benchmark's mix on `index` (see bench_index)."""
     searcher = index.open_engine()
     known = set(index.catalogue["libraries"])
     mix = [
@@ -83,7 +71,7 @@ def run(
     searcher.close()
     return {
         "benchmark": "engine_profile",
-        "engine": engine,
+        "engine": index.engine,
         "works": index.catalogue["works_indexed"],
         "queries": len(mix),
         "facets": list(facets),
@@ -106,16 +94,12 @@ def print_profile(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=100_000)
-    parser.add_argument("--engine", default="tantivy", choices=("tantivy", "elasticsearch"))
-    parser.add_argument(
-        "--es-url", default=os.environ.get("FEDCAT_ES_URL", "http://127.0.0.1:9200")
-    )
+    add_index_options(parser)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="default bench/results/profile-ENGINE-N.json")
     args = parser.parse_args()
-    result = run(args.works, args.engine, es_url=args.es_url, queries=args.queries, seed=args.seed)
+    index = bench_index(args.works, args.engine, es_url=args.es_url, seed=args.seed)
+    result = run(index, queries=args.queries, seed=args.seed)
     print_profile(result)
     write_json(result, args.json or Path(f"bench/results/profile-{args.engine}-{args.works}.json"))
 

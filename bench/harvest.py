@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.build import add_index_options  # noqa: E402
 from bench.catalogue import SyntheticCatalogue  # noqa: E402
 from bench.provider import PAGE_SIZE, provider_process  # noqa: E402
 from bench.report import machine, print_table, write_json  # noqa: E402
@@ -170,11 +171,8 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=10_000)
+    add_index_options(parser, works=10_000)
     parser.add_argument("--libraries", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--engine", default="tantivy", choices=("tantivy", "elasticsearch"))
-    parser.add_argument("--es-url", default="http://127.0.0.1:9200")
     parser.add_argument("--json", type=Path, help="default bench/results/harvest-ENGINE-N.json")
     args = parser.parse_args()
     result = run(args.works, args.engine, args.es_url, args.libraries, args.seed)

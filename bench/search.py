@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.build import DATA, BenchIndex, bench_index  # noqa: E402
+from bench.build import DATA, BenchIndex, add_index_options, bench_index  # noqa: E402
 from bench.report import machine, print_table, write_json  # noqa: E402
 from search_ui.request_params import search_request_from_params  # noqa: E402
 
@@ -270,17 +270,12 @@ def print_search_table(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--works", type=int, default=100_000)
-    parser.add_argument("--engine", default="tantivy", choices=("tantivy", "elasticsearch"))
-    parser.add_argument(
-        "--es-url", default=os.environ.get("FEDCAT_ES_URL", "http://127.0.0.1:9200")
-    )
+    add_index_options(parser)
     parser.add_argument("--duration", type=int, default=20, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="default bench/results/search-ENGINE-N.json")
     args = parser.parse_args()
     result = run(

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from bench.build import bench_index
 from bench.catalogue import SyntheticCatalogue, isbn13
 from bench.engine_profile import run as run_profile
 from bench.harvest import run as run_harvest
@@ -82,7 +83,7 @@ def test_search_benchmark_answers_every_query_through_the_api_and_the_engine(
 
 
 def test_engine_profile_times_every_kind_of_query_with_and_without_facet_counts(tmp_path):
-    result = run_profile(300, "tantivy", queries=60, data_dir=tmp_path)
+    result = run_profile(bench_index(300, "tantivy", data_dir=tmp_path), queries=60)
     assert result["works"] == 300 and result["queries"] == 60
     assert result["facets"] == list(DEFAULT_FACETS)
     expected = {"as the API asks", "no facet counts", "total only"}
