@@ -92,7 +92,9 @@ def assert_search_unavailable(url: str, work_id: str) -> None:
     assert fetch(f"{url}/")[0] == 200
 
 
-def test_elasticsearch_stopped_is_a_clear_503_and_the_app_recovers_by_itself(es_url, tmp_path):
+@pytest.fixture
+def es_shelf(es_url, tmp_path):
+    """Two works in a fresh index of the real Elasticsearch: (index name, a work id)."""
     from indexer.es_engine import ElasticsearchEngine
 
     index = f"fedcat-test-{uuid.uuid4().hex[:12]}"
@@ -105,65 +107,58 @@ def test_elasticsearch_stopped_is_a_clear_503_and_the_app_recovers_by_itself(es_
             record("south", "s1", "The idiot", author="Dostoyevsky", year=1869),
         ]
     )
-    work_id = next(iter(catalog.store.work_ids()))
     try:
-        with proxy_to(es_url) as proxy:
-            settings = Settings(
-                data_dir=tmp_path, engine="elasticsearch", es_url=proxy.url, es_index=index
-            )
-            with serve_wsgi(create_app(settings, partners=PARTNERS)) as url:
-                for _ in range(OUTAGES):
-                    assert_search_works(url, work_id)
-                    proxy.cut()
-                    assert_search_unavailable(url, work_id)
-                    proxy.restore()
-                assert_search_works(url, work_id)
+        yield index, next(iter(catalog.store.work_ids()))
     finally:
         db.close()
         loader.drop()
         loader.close()
 
 
-def test_elasticsearch_hung_is_a_503_within_the_timeout_and_the_app_recovers(es_url, tmp_path):
+def test_elasticsearch_stopped_is_a_clear_503_and_the_app_recovers_by_itself(
+    es_url, es_shelf, tmp_path
+):
+    index, work_id = es_shelf
+    with proxy_to(es_url) as proxy:
+        settings = Settings(
+            data_dir=tmp_path, engine="elasticsearch", es_url=proxy.url, es_index=index
+        )
+        with serve_wsgi(create_app(settings, partners=PARTNERS)) as url:
+            for _ in range(OUTAGES):
+                assert_search_works(url, work_id)
+                proxy.cut()
+                assert_search_unavailable(url, work_id)
+                proxy.restore()
+            assert_search_works(url, work_id)
+
+
+def test_elasticsearch_hung_is_a_503_within_the_timeout_and_the_app_recovers(
+    es_url, es_shelf, tmp_path
+):
     """A server that takes requests and answers nothing: 503 after FEDCAT_ES_TIMEOUT, not a
     request held forever; answers again as soon as the server does."""
-    from indexer.es_engine import ElasticsearchEngine
-
-    index = f"fedcat-test-{uuid.uuid4().hex[:12]}"
-    loader = ElasticsearchEngine(es_url, index)
-    db = open_state(tmp_path / "state.sqlite")
-    catalog = Catalog(db, loader, {p.id: p.name for p in PARTNERS})
-    catalog.add_records([record("north", "n1", "Crime and punishment", year=1866)])
-    work_id = next(iter(catalog.store.work_ids()))
-    timeout = 1.0
-    try:
-        with proxy_to(es_url) as proxy:
-            settings = Settings(
-                data_dir=tmp_path,
-                engine="elasticsearch",
-                es_url=proxy.url,
-                es_index=index,
-                es_timeout=timeout,
-            )
-            with serve_wsgi(create_app(settings, partners=PARTNERS)) as url:
-                for _ in range(2):
-                    assert_search_works(url, work_id)
-                    proxy.freeze()
-                    began = time.monotonic()
-                    status, headers, body = fetch(f"{url}/api/v1/search?q=crime")
-                    waited = time.monotonic() - began
-                    assert status == 503, body
-                    assert "unavailable" in json.loads(body)["error"]
-                    assert int(headers["Retry-After"]) > 0
-                    assert timeout <= waited < timeout + 5, waited
-                    status, _, page = fetch(f"{url}/work/{work_id}")
-                    assert status == 503 and "Search unavailable" in page
-                    proxy.thaw()
+    index, work_id = es_shelf
+    timeout = 0.5
+    with proxy_to(es_url) as proxy:
+        settings = Settings(
+            data_dir=tmp_path,
+            engine="elasticsearch",
+            es_url=proxy.url,
+            es_index=index,
+            es_timeout=timeout,
+        )
+        with serve_wsgi(create_app(settings, partners=PARTNERS)) as url:
+            for _ in range(2):
                 assert_search_works(url, work_id)
-    finally:
-        loader.drop()
-        loader.close()
-        db.close()
+                proxy.freeze()
+                began = time.monotonic()
+                status, _, body = fetch(f"{url}/api/v1/search?q=crime")
+                waited = time.monotonic() - began
+                assert status == 503, body
+                assert timeout <= waited < timeout + 5, waited
+                assert_search_unavailable(url, work_id)
+                proxy.thaw()
+            assert_search_works(url, work_id)
 
 
 def test_elasticsearch_away_from_the_start_is_a_503_not_a_crash(tmp_path):
