@@ -14,6 +14,8 @@ DEFAULT_RATE_LIMIT = "300/minute"
 #: Harvested records applied, committed and checkpointed together (each batch is one engine
 #: commit; 2000 cost ~75 MiB more than 1000 for no clear gain in bench/harvest.py).
 DEFAULT_BATCH_SIZE = 1000
+#: Seconds the web app waits for Elasticsearch before answering 503 (FEDCAT_ES_TIMEOUT).
+DEFAULT_ES_TIMEOUT = 10.0
 #: What `fedcat serve` logs per request: nothing, method + path + status (the default: no
 #: client address, no query string), or werkzeug's full line with both (operator's opt-in).
 ACCESS_LOGS = ("off", "anonymous", "full")
@@ -30,8 +32,7 @@ class Settings:
     engine: str = "tantivy"
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = "fedcat-works"
-    #: seconds the app waits for Elasticsearch before answering 503 (a hung server)
-    es_timeout: float = 10.0
+    es_timeout: float = DEFAULT_ES_TIMEOUT
     partners_file: Path = REPO_ROOT / "config" / "partners.toml"
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
@@ -67,7 +68,7 @@ def from_environment(env: dict[str, str] | None = None) -> Settings:
         engine=engine,
         es_url=env.get("FEDCAT_ES_URL", "http://127.0.0.1:9200"),
         es_index=env.get("FEDCAT_ES_INDEX", "fedcat-works"),
-        es_timeout=_seconds(env, "FEDCAT_ES_TIMEOUT", 10.0),
+        es_timeout=_seconds(env, "FEDCAT_ES_TIMEOUT", DEFAULT_ES_TIMEOUT),
         partners_file=Path(env.get("FEDCAT_PARTNERS", REPO_ROOT / "config" / "partners.toml")),
         rate_limit=rate_limit(env.get("FEDCAT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
         access_log=access_log,
