@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
-from typing import Any
 
 from indexer.engine import IndexDocument
-from indexer.model import STATUS_RANK, Record
+from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
+from indexer.payloads import HoldingRow, WorkPayload
 from indexer.text import analyze, fold
 
 #: MARC-ish "best record" preference when several libraries describe one work.
@@ -32,8 +32,8 @@ def primary_record(records: Sequence[Record]) -> Record:
     return records[0] if len(records) == 1 else min(records, key=_richness)
 
 
-def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> list[dict[str, Any]]:
-    rows = []
+def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> list[HoldingRow]:
+    rows: list[HoldingRow] = []
     for record in records:
         for holding in record.holdings:
             rows.append(
@@ -42,7 +42,7 @@ def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> li
                     "library_name": library_names.get(holding.library_id, holding.library_id),
                     "call_number": holding.call_number,
                     "location": holding.location,
-                    "status": holding.status if holding.status in STATUS_RANK else "unknown",
+                    "status": availability(holding.status),
                     "catalog_url": holding.catalog_url,
                     "summary": holding.summary,
                     "record_id": record.identifier,
@@ -57,7 +57,7 @@ def work_payload(
     records: Sequence[Record],
     merged_by: Mapping[str, str],
     library_names: Mapping[str, str],
-) -> dict[str, Any]:
+) -> WorkPayload:
     """The display form of a work: the primary record's description, every holding."""
     main = primary_record(records)
     vernacular: dict[str, list[str]] = {}
@@ -119,7 +119,7 @@ def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
 
-def index_document(payload: dict[str, Any], records: Sequence[Record]) -> IndexDocument:
+def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocument:
     """The engine document of a work: analysed text, facet values, year, sort key."""
     vern = payload["vernacular"]
     holdings = payload["holdings"]

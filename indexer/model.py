@@ -7,11 +7,17 @@ after the mapping (work matching, documents, engines, the web app) reads only th
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
-#: Item status values a holding may have, in the order a patron cares about them.
-AVAILABILITY = ("available", "on_loan", "not_loanable", "unknown")
-STATUS_RANK = {status: rank for rank, status in enumerate(AVAILABILITY)}
+from indexer.payloads import AVAILABILITY, Availability
+
+#: Item statuses ranked in the order a patron cares about them (available first).
+STATUS_RANK: dict[str, int] = {status: rank for rank, status in enumerate(AVAILABILITY)}
+
+
+def availability(status: str) -> Availability:
+    """A holding's status as one of AVAILABILITY: anything a mapping did not know is unknown."""
+    return cast(Availability, status) if status in STATUS_RANK else "unknown"
 
 
 @dataclass

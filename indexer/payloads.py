@@ -1,0 +1,75 @@
+"""The typed shapes that cross layers: a work's display payload and its holding rows.
+
+The indexer builds them (`documents.work_payload`), engines store and return them as they
+are, and the web app (results, highlighting, other editions, the OpenAPI document) reads
+them. Declaring them once lets mypy check every reader against the one writer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict, get_args
+
+#: Item status values a holding may have, in the order a patron cares about them.
+Availability = Literal["available", "on_loan", "not_loanable", "unknown"]
+AVAILABILITY: tuple[Availability, ...] = get_args(Availability)
+
+#: The metadata formats a partner's records arrive in.
+SourceFormat = Literal["marc21", "marcxml", "oai_dc", "mods"]
+
+
+class HoldingRow(TypedDict):
+    """One library's copy of a work, as the record page, the API and the widget list it."""
+
+    library_id: str
+    library_name: str
+    call_number: str
+    location: str
+    status: Availability
+    catalog_url: str
+    summary: str
+    #: the partner's record (OAI-PMH identifier) this copy was described in
+    record_id: str
+
+
+class ContributorRow(TypedDict):
+    name: str
+    role: str
+    vernacular: str
+
+
+class SourceRecordRow(TypedDict):
+    """One partner record merged into the work, and the key that merged it."""
+
+    partner_id: str
+    identifier: str
+    source_format: str
+    merged_by: str
+
+
+class WorkPayload(TypedDict):
+    """The display form of a work, stored in the engine and returned by the work API."""
+
+    id: str
+    title: str
+    subtitle: str
+    part: str
+    responsibility: str
+    contributors: list[ContributorRow]
+    subjects: list[str]
+    classification: dict[str, list[str]]
+    isbns: list[str]
+    issns: list[str]
+    oclc_numbers: list[str]
+    lccn: str
+    language: str
+    format: str
+    publisher: str
+    place: str
+    year: int | None
+    edition: str
+    physical_description: str
+    notes: list[str]
+    urls: list[str]
+    vernacular: dict[str, list[str]]
+    holdings: list[HoldingRow]
+    records: list[SourceRecordRow]
