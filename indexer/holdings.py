@@ -105,7 +105,8 @@ def is_holdings_record(record: pymarc.Record) -> bool:
 
 def _issue(captions: dict[str, str], field: pymarc.Field) -> str:
     """One 863 as a reader writes it: 'v.18:no.4 (2007:02)'; '(year)' captions show bare."""
-    enumeration, chronology = [], []
+    enumeration: list[str] = []
+    chronology: list[str] = []
     for code, value in field.subfields:
         if code not in "abcdefghijklm" or not value.strip():
             continue
@@ -167,7 +168,7 @@ def _holding(
 
 def _bib_ids(bib: pymarc.Record) -> set[str]:
     """Ids an MFHD may point at: 001, Evergreen's TCN (901 $a), and 035 numbers."""
-    ids = {f.data.strip() for f in bib.get_fields("001")}
+    ids = {(f.data or "").strip() for f in bib.get_fields("001")}
     ids |= {v.strip() for f in bib.get_fields("901") for v in f.get_subfields("a")}
     ids |= {v.split(")")[-1].strip() for f in bib.get_fields("035") for v in f.get_subfields("a")}
     return ids - {""}
@@ -178,8 +179,9 @@ def _holdings_link(mfhd: pymarc.Record) -> str:
     serials sample) its first 001, which repeats the bib's id."""
     for tag in ("004", "001"):
         field = mfhd.get(tag)
-        if field is not None and field.data.strip():
-            return field.data.strip()
+        link = (field.data or "").strip() if field is not None else ""
+        if link:
+            return link
     return ""
 
 
