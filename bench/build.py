@@ -26,7 +26,8 @@ from config.partners import Partner, load_registry
 from indexer.catalog import Catalog, open_state
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from indexer.marc import marc_to_record, record_from_element
+from indexer.marc import marc_to_record
+from indexer.marc_readers import record_from_element
 from indexer.query import MatchAll, SearchRequest
 from indexer.text import analyze
 

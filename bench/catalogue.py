@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pymarc
 
-from indexer.marc import marc_records_from_file, marc_records_from_sql
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 SOURCES = (

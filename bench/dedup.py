@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.partners import Partner  # noqa: E402
 from demo.partners import SHARED_DATA  # noqa: E402
 from indexer import normalize as nz  # noqa: E402
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record  # noqa: E402
+from indexer.marc import marc_to_record  # noqa: E402
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql  # noqa: E402
 from indexer.model import Record  # noqa: E402
 from indexer.works import Change, WorkStore  # noqa: E402
 

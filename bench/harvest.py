@@ -32,6 +32,7 @@ from config.partners import Partner  # noqa: E402
 from harvester.checkpoints import Checkpoints  # noqa: E402
 from harvester.protocol import parse_list_page  # noqa: E402
 from harvester.runner import harvest  # noqa: E402
+from harvester.sink import SinkResult  # noqa: E402
 from indexer.catalog import Catalog, open_state  # noqa: E402
 from indexer.engines import open_engine  # noqa: E402
 
@@ -58,14 +59,15 @@ class CountingSink:
     anon_at: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
-    def apply(self, partner, records, run_id) -> None:
-        self.catalog.apply(partner, records, run_id)
+    def apply(self, partner, records, run_id) -> SinkResult:
+        result = self.catalog.apply(partner, records, run_id)
         self.applied += len(records)
         for share in MILESTONES:
             key = f"{share:.0%}"
             if key not in self.rss_at and self.applied >= share * self.expected:
                 self.rss_at[key] = round(rss_mib(), 1)
                 self.anon_at[key] = round(rss_mib("RssAnon"), 1)
+        return result
 
     def sweep(self, partner, run_id) -> int:
         return self.catalog.sweep(partner, run_id)

@@ -74,7 +74,7 @@ def _stable_fraction(*parts: str) -> float:
 
 
 def _source_records(path: Path) -> list[pymarc.Record]:
-    from indexer.marc import marc_records_from_file, marc_records_from_sql
+    from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 
     reader = marc_records_from_sql if path.suffix == ".sql" else marc_records_from_file
     return list(reader(path))

@@ -10,9 +10,11 @@ from harvester.errors import (
     HarvestError,
     MalformedResponse,
     OAIProtocolError,
+    RefusedResponse,
     TransportError,
+    UnknownSet,
 )
-from harvester.sink import HarvestedRecord, RecordSink
+from harvester.sink import HarvestedRecord, RecordSink, Rejection, SinkResult
 
 __all__ = [
     "BadResumptionToken",
@@ -21,5 +23,9 @@ __all__ = [
     "MalformedResponse",
     "OAIProtocolError",
     "RecordSink",
+    "RefusedResponse",
+    "Rejection",
+    "SinkResult",
     "TransportError",
+    "UnknownSet",
 ]

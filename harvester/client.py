@@ -19,10 +19,11 @@ import aiohttp
 
 from config.partners import Partner
 from harvester import protocol
-from harvester.errors import MalformedResponse, TransportError
-from harvester.sink import HarvestedRecord
+from harvester.errors import MalformedResponse, RefusedResponse, TransportError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: ListSets pages read at most: a list of sets that goes on longer is not a list of sets.
+MAX_SET_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class OAIClient:
         async for chunk in response.content.iter_any():
             size += len(chunk)
             if size > limit:
-                raise MalformedResponse(
+                raise RefusedResponse(
                     self.partner.id, f"refused a response larger than {limit} bytes"
                 )
             chunks.append(chunk)
@@ -129,11 +130,19 @@ class OAIClient:
         return protocol.parse_metadata_formats(body, self.partner.id)
 
     async def sets(self) -> list[tuple[str, str]]:
-        return protocol.parse_sets(await self.fetch({"verb": "ListSets"}), self.partner.id)
-
-    async def get_record(self, identifier: str, prefix: str) -> HarvestedRecord:
-        args = {"verb": "GetRecord", "identifier": identifier, "metadataPrefix": prefix}
-        return protocol.parse_get_record(await self.fetch(args), self.partner.id)
+        """Every (setSpec, setName) the partner offers, following ListSets' resumption."""
+        found: list[tuple[str, str]] = []
+        token: str | None = None
+        for _ in range(MAX_SET_PAGES):
+            body = await self.fetch(protocol.sets_request(token))
+            page = protocol.parse_sets(body, self.partner.id)
+            found += page.sets
+            token = page.resumption_token
+            if not token:
+                return found
+        raise MalformedResponse(
+            self.partner.id, f"ListSets still not complete after {MAX_SET_PAGES} pages"
+        )
 
     async def list_page(self, args: dict[str, str]) -> protocol.Page:
         """One ListRecords page; a malformed page is asked for again before it is salvaged."""
@@ -141,9 +150,9 @@ class OAIClient:
             body = await self.fetch(args)
             try:
                 return protocol.parse_list_page(body, self.partner.id)
-            except MalformedResponse as exc:
-                if exc.message.startswith("refused"):
-                    raise
+            except RefusedResponse:
+                raise
+            except MalformedResponse:
                 self.retries += 1
                 await asyncio.sleep(self.policy.pause(attempt))
         return protocol.parse_list_page(body, self.partner.id, salvage=True)

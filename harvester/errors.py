@@ -17,7 +17,26 @@ class TransportError(HarvestError):
 
 
 class MalformedResponse(HarvestError):
-    """The partner sent XML that could not be read (or salvaged), or refused-on-sight XML."""
+    """The partner sent XML that could not be read (or salvaged)."""
+
+
+class RefusedResponse(MalformedResponse):
+    """The partner sent what is refused on sight (a DTD or entities, a page over the size
+    bound): asking again would not help, so it is neither retried nor salvaged."""
+
+
+class UnknownSet(HarvestError):
+    """The partner's configured set is not among the sets its ListSets offers."""
+
+    def __init__(self, partner_id: str, set_spec: str, offered: list[str]):
+        if offered:
+            shown = ", ".join(offered[:20]) + (", ..." if len(offered) > 20 else "")
+            why = f"ListSets offers {len(offered)}: {shown}"
+        else:
+            why = "the repository has no sets"
+        super().__init__(partner_id, f"configured set {set_spec!r} is not offered ({why})")
+        self.set_spec = set_spec
+        self.offered = offered
 
 
 class OAIProtocolError(HarvestError):

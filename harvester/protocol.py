@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from harvester.errors import BadResumptionToken, MalformedResponse, OAIProtocolError
+from harvester.errors import (
+    BadResumptionToken,
+    MalformedResponse,
+    OAIProtocolError,
+    RefusedResponse,
+)
 from harvester.sink import HarvestedRecord
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -75,7 +80,7 @@ def resume_request(token: str) -> dict[str, str]:
 def parse_xml(body: bytes, partner_id: str, *, salvage: bool) -> tuple[etree._Element, list[str]]:
     """The response's root element and notes on repairs; raises MalformedResponse."""
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise MalformedResponse(
+        raise RefusedResponse(
             partner_id, "refused a response declaring a DTD or entities (XXE / entity expansion)"
         )
     try:
@@ -185,25 +190,32 @@ def parse_metadata_formats(body: bytes, partner_id: str) -> list[str]:
     return [p.text.strip() for p in root.iter(f"{OAI}metadataPrefix") if p.text]
 
 
-def parse_sets(body: bytes, partner_id: str) -> list[tuple[str, str]]:
-    """(setSpec, setName) pairs; a repository without sets has none."""
+@dataclass
+class SetList:
+    """One answer to ListSets: (setSpec, setName) pairs, and where the list continues."""
+
+    sets: list[tuple[str, str]]
+    resumption_token: str | None = None  # None: the list is complete
+
+
+def sets_request(token: str | None = None) -> dict[str, str]:
+    return {"verb": "ListSets", "resumptionToken": token} if token else {"verb": "ListSets"}
+
+
+def parse_sets(body: bytes, partner_id: str) -> SetList:
+    """A ListSets answer; a repository without sets (noSetHierarchy) has none."""
     root, _ = parse_xml(body, partner_id, salvage=False)
     try:
         raise_for_error(root, partner_id)
     except OAIProtocolError as exc:
         if exc.code == "noSetHierarchy":
-            return []
+            return SetList([])
         raise
-    return [(_text(s, f"{OAI}setSpec"), _text(s, f"{OAI}setName")) for s in root.iter(f"{OAI}set")]
-
-
-def parse_get_record(body: bytes, partner_id: str) -> HarvestedRecord:
-    root, _ = parse_xml(body, partner_id, salvage=False)
-    raise_for_error(root, partner_id)
-    element = root.find(f"{OAI}GetRecord/{OAI}record")
-    if element is None:
-        raise MalformedResponse(partner_id, "GetRecord answer without a record")
-    try:
-        return parse_record(element)
-    except ValueError as exc:
-        raise MalformedResponse(partner_id, str(exc)) from None
+    container = root.find(f"{OAI}ListSets")
+    if container is None:
+        raise MalformedResponse(partner_id, "ListSets answer without <ListSets>")
+    sets = [
+        (_text(s, f"{OAI}setSpec"), _text(s, f"{OAI}setName"))
+        for s in container.findall(f"{OAI}set")
+    ]
+    return SetList(sets, _text(container, f"{OAI}resumptionToken") or None)

@@ -21,9 +21,9 @@ from config.partners import Partner
 from config.settings import DEFAULT_BATCH_SIZE
 from harvester.checkpoints import Checkpoints, PartnerState
 from harvester.client import OAIClient, RetryPolicy
-from harvester.errors import BadResumptionToken, HarvestError
+from harvester.errors import BadResumptionToken, HarvestError, UnknownSet
 from harvester.report import PartnerReport, Progress, RunReport, no_progress
-from harvester.sink import HarvestedRecord, RecordSink
+from harvester.sink import HarvestedRecord, RecordSink, Rejection
 
 USER_AGENT = "fedcat-harvester/0.1 (+OAI-PMH 2.0)"
 DEFAULT_POLICY = RetryPolicy()
@@ -104,13 +104,10 @@ def _plan(
     state: PartnerState, run_id: str, full: bool, from_date: str | None
 ) -> tuple[str, bool, str | None, str | None, str]:
     """(run id, full, from-date, resumption token, mode) for this partner's run."""
-    resumable = (
-        state.run_id is not None
-        and (not full or state.run_full)
-        and (from_date is None or from_date == state.run_from)
-    )
-    if resumable:
-        return state.run_id, state.run_full, state.run_from, state.resumption_token, "resumed"
+    unfinished = state.run_id
+    resumable = (not full or state.run_full) and (from_date is None or from_date == state.run_from)
+    if unfinished is not None and resumable:
+        return unfinished, state.run_full, state.run_from, state.resumption_token, "resumed"
     if full:
         return run_id, True, None, None, "full"
     return run_id, False, from_date or state.next_from, None, "incremental"
@@ -138,6 +135,8 @@ async def _harvest_partner(
         identity = await client.identify()
         if start and identity.day_granularity:
             start = start[:10]
+        if partner.set:
+            await _check_set(partner, client)
         progress(partner.id, state="harvesting")
         while True:
             try:
@@ -170,6 +169,14 @@ async def _harvest_partner(
     report.retries = client.retries
     report.finished = time.time()
     return report
+
+
+async def _check_set(partner: Partner, client: OAIClient) -> None:
+    """Stop this partner before its harvest if ListSets does not offer its configured set
+    (a typo in the registry would otherwise harvest nothing, or fail far from the cause)."""
+    offered = [spec for spec, _ in await client.sets()]
+    if partner.set not in offered:
+        raise UnknownSet(partner.id, partner.set, offered)
 
 
 async def _page_through(
@@ -211,12 +218,10 @@ async def _apply(
 ) -> None:
     """Sink first, checkpoint second: a crash in between only repeats this batch."""
 
-    def apply_then_save() -> list[str]:
-        rejected: list[str] = []
+    def apply_then_save() -> list[Rejection]:
+        rejected: list[Rejection] = []
         if batch:
-            shared.sink.apply(partner, batch, report.run_id)
-            # A sink may say which records it could not use (fedcat's catalog does).
-            rejected = list(getattr(getattr(shared.sink, "last_report", None), "rejected", []))
+            rejected = shared.sink.apply(partner, batch, report.run_id).rejected
         shared.checkpoints.save_batch(partner.id, report.run_id, batch, token)
         return rejected
 
@@ -225,5 +230,5 @@ async def _apply(
     deleted = sum(1 for r in batch if r.deleted)
     report.records += len(batch)
     report.deleted += deleted
-    report.problems.extend(f"rejected by the sink: {reason}" for reason in rejected)
+    report.problems.extend(f"rejected by the sink: {r.identifier}: {r.reason}" for r in rejected)
     shared.progress(partner.id, records=len(batch), deleted=deleted, errors=len(rejected))

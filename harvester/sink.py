@@ -19,16 +19,37 @@ class HarvestedRecord:
     sets: list[str] = field(default_factory=list)
 
 
-class RecordSink(Protocol):
-    """Where harvested records go (the indexer's catalog in fedcat, a dict in tests)."""
+@dataclass(frozen=True)
+class Rejection:
+    """A record the sink could not use (it could not be mapped, say), and why."""
 
-    def apply(self, partner: Partner, records: list[HarvestedRecord], run_id: str) -> None:
-        """Upsert/delete these records durably; raises on failure.
+    identifier: str
+    reason: str
+
+
+@dataclass
+class SinkResult:
+    """What a sink says about a batch it applied: the records it rejected, each with why.
+
+    A rejected record is not an error of the batch: the rest is applied and checkpointed, and
+    each rejection becomes a problem in the partner's run report.
+    """
+
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class RecordSink(Protocol):
+    """Where harvested records go (the indexer's catalog in fedcat)."""
+
+    def apply(self, partner: Partner, records: list[HarvestedRecord], run_id: str) -> SinkResult:
+        """Upsert/delete these records durably; raises on failure; says what it rejected.
 
         Called from a worker thread, one call at a time overall. Must be idempotent: after a
         crash the harvester applies the last unsaved batch again.
         """
+        ...
 
     def sweep(self, partner: Partner, run_id: str) -> int:
         """After a COMPLETE full harvest of partner: remove its records not seen in run_id;
         returns how many were removed."""
+        ...

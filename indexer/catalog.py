@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-from lxml import etree
+from typing import Any
 
 from config.partners import Partner
+from harvester.sink import HarvestedRecord, Rejection, SinkResult
 from indexer.documents import index_document, work_payload
 from indexer.engine import SearchEngine
 from indexer.model import Record
@@ -27,20 +26,12 @@ from indexer.works import Change, WorkStore
 log = logging.getLogger(__name__)
 
 
-class HarvestedRecordLike(Protocol):
-    identifier: str
-    datestamp: str
-    deleted: bool
-    metadata: etree._Element | None
-
-
 @dataclass
 class ApplyReport:
-    """What one batch did, for the partner's run report."""
+    """What a direct write did: records upserted and deleted."""
 
     upserted: int = 0
     deleted: int = 0
-    rejected: list[str] = field(default_factory=list)  # "identifier: reason"
 
 
 def open_state(path: Path) -> sqlite3.Connection:
@@ -67,15 +58,18 @@ class Catalog:
         self.engine = engine
         self.library_names = dict(library_names)
         self._mapper = mapper
-        self.last_report = ApplyReport()
 
     # -- the harvester's sink -----------------------------------------------------------
-    def apply(self, partner: Partner, records: Sequence[HarvestedRecordLike], run_id: str) -> None:
+    def apply(
+        self, partner: Partner, records: Sequence[HarvestedRecord], run_id: str
+    ) -> SinkResult:
+        """Map and write one harvested batch; a record that cannot be mapped is rejected (and
+        said so in the result), the rest of the batch is written."""
         if self._mapper is None:
             from indexer.mapping import map_record
 
             self._mapper = map_record
-        report = ApplyReport()
+        result = SinkResult()
         mapped: list[Record | str] = []
         for harvested in records:
             if harvested.deleted or harvested.metadata is None:
@@ -92,9 +86,9 @@ class Catalog:
                     )
                 )
             except ValueError as exc:
-                report.rejected.append(f"{harvested.identifier}: {exc}")
-        self._write(mapped, run_id, report)
-        self.last_report = report
+                result.rejected.append(Rejection(harvested.identifier, str(exc)))
+        self._write(mapped, run_id, ApplyReport())
+        return result
 
     def sweep(self, partner: Partner, run_id: str) -> int:
         """Remove the partner's records that a complete full harvest did not see."""

@@ -1,7 +1,7 @@
 """Other editions of a work: works with the same title proper and the same first author.
 
 Different editions are different works (their own ISBNs, years, edition statements keep them
-apart in work matching, see indexer/works.py); a patron looking at one still wants to see the
+apart in work matching, see indexer/matching.py); a patron looking at one still wants to see the
 others. They are found through the `SearchEngine` interface with engine-neutral queries and
 checked against the work's display values here, so both engines list the same ones.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.engine import SearchEngine
+from indexer.matching import first_word, title_proper_terms
 from indexer.query import And, Phrase, SearchRequest, Words
 from indexer.text import analyze
-from indexer.works import first_word, title_proper_terms
 
 #: Works read when looking for other editions (titles shared by more works are rare).
 EDITIONS_SAMPLE = 50

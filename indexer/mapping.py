@@ -20,7 +20,8 @@ Mapper = Callable[[Partner, str, str, etree._Element], Record]
 
 
 def _marc(partner: Partner, identifier: str, datestamp: str, metadata: etree._Element) -> Record:
-    from indexer.marc import bib_and_holdings, marc_to_record
+    from indexer.holdings import bib_and_holdings
+    from indexer.marc import marc_to_record
 
     try:
         bib, holdings = bib_and_holdings(metadata)

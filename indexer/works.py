@@ -1,11 +1,8 @@
 """Work matching: which records, from which libraries, describe the same title.
 
-Records are linked by match keys. Strong keys (ISBN, ISSN, OCLC number, LCCN) link any two
-records; the weak key (normalised title, part, first author, year, edition) links a record
-only to records where at least one side has no strong key, so two editions with their own
-ISBNs stay apart. Volumes of a set carry their part in every key, so a set ISBN shared by
-its volumes never merges them. Every record remembers the key that brought it into its
-work, so a merge can always be explained.
+Records are linked by match keys, by the policy of `indexer.matching` (which keys a record
+has, which keys may link two records). Every record remembers the key that brought it into
+its work, so a merge can always be explained.
 
 The store is SQLite (the state file in the data directory): the normalised records, their
 keys and their work. Engines hold only derived documents and can be rebuilt from here.
@@ -15,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from indexer.matching import has_strong_key, match_keys, may_link
 from indexer.model import Record
-from indexer.text import analyze
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -44,43 +40,6 @@ CREATE TABLE IF NOT EXISTS record_keys (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_keys_record ON record_keys(record_key);
 """
-
-
-def title_proper_terms(title: str) -> list[str]:
-    """The analysed title proper. Some records carry the subtitle inside the title proper
-    ("Title : subtitle" in 245 $a or one dc:title); cutting it lets both forms meet."""
-    return analyze(re.split(r"\s*:\s+", title, maxsplit=1)[0])
-
-
-def first_word(name: str) -> str:
-    """The first analysed word of a name: the surname of a "Surname, Forename" heading."""
-    return next(iter(analyze(name)), "")
-
-
-def match_keys(record: Record) -> list[str]:
-    """The keys that can link this record to others; strong keys first.
-
-    The weak key is title proper, part, first author's first word, year, edition number and
-    format; tests/test_dedup_quality.py measures what it merges on labelled real records.
-    """
-    part = "".join(analyze(record.part))
-    suffix = f"|{part}" if part else ""
-    strong = [f"isbn:{i}{suffix}" for i in record.isbns]
-    strong += [f"issn:{i}{suffix}" for i in record.issns]
-    strong += [f"oclc:{o}{suffix}" for o in record.oclc_numbers]
-    if record.lccn:
-        strong.append(f"lccn:{record.lccn.replace(' ', '')}{suffix}")
-    title = " ".join(title_proper_terms(record.title))
-    if not title:
-        return strong
-    author = first_word(record.contributors[0].name) if record.contributors else ""
-    edition = "".join(c for c in record.edition if c.isdigit())
-    # The format keeps a score, its recording and a book's companion disc apart: they share
-    # title, author and year but are shelved and lent as different things. Print, online
-    # text and untyped records (a dc:type is often missing) all count as text.
-    kind = "text" if record.format in ("", "book", "eresource") else record.format
-    weak = f"title:{title}|{part}|{author}|{record.year or ''}|{edition}|{kind}"
-    return [*strong, weak]
 
 
 #: Values per `IN (...)` list, well under SQLite's bound on statement parameters.
@@ -106,10 +65,6 @@ def _as_fields(value: object) -> dict[str, Any]:
 def record_json(record: Record) -> str:
     """The stored form of a record (compared byte for byte to see if a record changed)."""
     return json.dumps(record, default=_as_fields, ensure_ascii=False)
-
-
-def _is_strong(key: str) -> bool:
-    return not key.startswith("title:")
 
 
 @dataclass
@@ -202,7 +157,7 @@ class WorkStore:
         found: dict[str, str] = {}
         for key in keys:
             for work_id, other_strong in linked.get(key, ()):
-                if _is_strong(key) or not (has_strong and other_strong):
+                if may_link(key, has_strong, bool(other_strong)):
                     found.setdefault(work_id, key)
         return found
 
@@ -227,7 +182,7 @@ class WorkStore:
             return
         previous = self._remove(record.key, change, old[2]) if old else None
         keys = match_keys(record)
-        has_strong = any(_is_strong(k) for k in keys)
+        has_strong = has_strong_key(keys)
         candidates = self._candidates(keys, has_strong)
         merged_by = ""
         if not candidates:
@@ -322,7 +277,7 @@ def _components(rows: Iterable[tuple[str, int, str]]) -> list[set[str]]:
     for key, members in by_key.items():
         for i, (a, a_strong) in enumerate(members):
             for b, b_strong in members[i + 1 :]:
-                if _is_strong(key) or not (a_strong and b_strong):
+                if may_link(key, bool(a_strong), bool(b_strong)):
                     parent[find(a)] = find(b)
     groups: dict[str, set[str]] = {}
     for record_key in parent:

@@ -7,7 +7,8 @@ from lxml import etree
 
 from config.partners import Partner
 from indexer.mapping import MappingError, map_record
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 from indexer.query import SearchRequest, Words
 from indexer.text import analyze
 from tests.fixtures.paths import FIXTURES, SHARED_DATA

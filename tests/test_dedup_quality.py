@@ -18,7 +18,7 @@ from config.partners import Partner
 from indexer import normalize as nz
 from indexer.mapping import map_record
 from indexer.marc import marc_to_record
-from indexer.works import match_keys
+from indexer.matching import match_keys
 from tests.fixtures.paths import FIXTURES
 
 #: (precision, recall) floors per group, as measured on 2026-11-25.

@@ -14,9 +14,11 @@ import pytest
 from config.partners import Partner
 from harvester.checkpoints import Checkpoints
 from harvester.client import RetryPolicy
+from harvester.errors import MalformedResponse, RefusedResponse
+from harvester.protocol import parse_list_page
 from harvester.runner import harvest
+from tests.fixtures.builders import embedded_catalog
 from tests.fixtures.live import serve_wsgi
-from tests.fixtures.oai_faults import DictSink
 
 FAST = RetryPolicy(attempts=2, backoff=0.01, backoff_cap=0.05, timeout=60)
 HEAD = (
@@ -79,42 +81,53 @@ def checkpoints(tmp_path):
 
 
 async def harvest_from(app, checkpoints, policy: RetryPolicy = FAST):
-    sink = DictSink()
-    with serve_wsgi(app) as url:
+    """The partner's report, and how many records reached the (real) catalog."""
+    with serve_wsgi(app) as url, embedded_catalog(checkpoints.path.parent, {}) as catalog:
         report = await harvest(
-            [Partner("hostile", "Hostile", url)], sink, checkpoints, policy=policy
+            [Partner("hostile", "Hostile", url)], catalog, checkpoints, policy=policy
         )
-    return report.partners[0], sink
+        return report.partners[0], catalog.store.record_count()
 
 
 async def test_huge_page_is_refused_at_the_page_size_bound(checkpoints):
     bounded = RetryPolicy(**{**vars(FAST), "max_page_bytes": 4 * MIB})
-    outcome, sink = await harvest_from(
+    outcome, stored = await harvest_from(
         hostile_server(lambda: padded_page(16 * MIB), []), checkpoints, bounded
     )
     assert "refused a response larger than 4194304 bytes" in outcome.error
-    assert sink.records == {}
+    assert stored == 0
 
 
 async def test_page_over_the_default_bound_is_refused(checkpoints):
     over = FAST.max_page_bytes + 8 * MIB
-    outcome, sink = await harvest_from(hostile_server(lambda: padded_page(over), []), checkpoints)
+    outcome, stored = await harvest_from(hostile_server(lambda: padded_page(over), []), checkpoints)
     assert f"refused a response larger than {FAST.max_page_bytes} bytes" in outcome.error
-    assert sink.records == {}
+    assert stored == 0
 
 
 async def test_gzip_bomb_is_refused_after_the_bound_not_inflated_in_full(checkpoints):
     bomb = gzip_bomb(FAST.max_page_bytes * 4)
     assert len(bomb) < MIB  # small on the wire, 256 MiB once inflated
-    outcome, sink = await harvest_from(
+    outcome, stored = await harvest_from(
         hostile_server(lambda: [bomb], [("Content-Encoding", "gzip")]), checkpoints
     )
     assert f"refused a response larger than {FAST.max_page_bytes} bytes" in outcome.error
-    assert sink.records == {}
+    assert stored == 0
 
 
 async def test_absurdly_deep_nesting_is_cut_at_the_parser_depth_bound_and_reported(checkpoints):
-    outcome, sink = await harvest_from(hostile_server(lambda: deep_page(100_000), []), checkpoints)
+    deep = hostile_server(lambda: deep_page(100_000), [])
+    outcome, stored = await harvest_from(deep, checkpoints)
     assert any("Excessive depth" in problem for problem in outcome.problems)
     assert any("skipped a record" in problem for problem in outcome.problems)
-    assert sink.records == {}
+    assert stored == 0
+
+
+def test_a_response_declaring_a_dtd_is_refused_by_type_even_when_salvaging():
+    body = HEAD.replace(b"<OAI-PMH", b'<!DOCTYPE OAI-PMH [<!ENTITY x "y">]><OAI-PMH') + LIST_TAIL
+    with pytest.raises(RefusedResponse, match="refused a response declaring a DTD") as refused:
+        parse_list_page(body, "hostile", salvage=True)
+    assert (refused.value.partner_id, isinstance(refused.value, MalformedResponse)) == (
+        "hostile",
+        True,
+    )

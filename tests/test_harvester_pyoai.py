@@ -16,8 +16,9 @@ from config.partners import Partner
 from harvester.checkpoints import Checkpoints
 from harvester.client import RetryPolicy
 from harvester.runner import harvest
+from tests.fixtures.builders import embedded_catalog
 from tests.fixtures.live import serve_wsgi
-from tests.fixtures.oai_faults import DictSink, marc_records
+from tests.fixtures.oai_faults import marc_records
 
 oaipmh = pytest.importorskip("oaipmh")
 from oaipmh import common, metadata, server  # noqa: E402
@@ -95,18 +96,22 @@ async def test_harvester_reads_every_page_and_deletion_from_pyoai_server(
         "marc21", lambda element, md: element.append(copy.deepcopy(md.element()))
     )
     oai_server = server.Server(MarcRepository(records, deleted), registry, resumption_batch_size=10)
-    sink = DictSink()
     checkpoints = Checkpoints(tmp_path / "state.sqlite", overlap=timedelta(0))
-    with serve_wsgi(wsgi_app(oai_server)) as base:
+    with (
+        serve_wsgi(wsgi_app(oai_server)) as base,
+        embedded_catalog(tmp_path, {"pyoai": "pyoai"}) as catalog,
+    ):
         report = await harvest(
             [Partner("pyoai", "pyoai", base + "/oai")],
-            sink,
+            catalog,
             checkpoints,
             batch_size=10,
             policy=RetryPolicy(attempts=2, backoff=0.01, timeout=5),
         )
+        rows = catalog.db.execute("SELECT identifier FROM records WHERE partner_id = 'pyoai'")
+        harvested = {identifier for (identifier,) in rows}
     pyoai_partner = report.partners[0]
     assert pyoai_partner.error is None and pyoai_partner.complete
     assert (pyoai_partner.records, pyoai_partner.deleted, pyoai_partner.pages) == (45, 2, 5)
-    assert sink.identifiers("pyoai") == {r.identifier for r in records} - deleted
+    assert harvested == {r.identifier for r in records} - deleted
     assert checkpoints.status(["pyoai"])[0].next_from == "2025-03-01T15:20:00Z"

@@ -19,13 +19,10 @@ from config.settings import Settings
 from demo.oai_provider import ProviderRecord, make_app, serve
 from harvester.checkpoints import Checkpoints
 from harvester.runner import harvest
+from indexer.holdings import attach_holdings, holdings_summary
 from indexer.mapping import MappingError, map_record
-from indexer.marc import (
-    attach_holdings,
-    holdings_summary,
-    marc_records_from_file,
-    marc_to_record,
-)
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file
 from indexer.query import SearchRequest, Words
 from search_ui.app import create_app
 from tests.fixtures.builders import with_koha_items
@@ -142,7 +139,7 @@ def test_supplement_and_index_holdings_are_labelled():
 
 def test_unlinked_mfhd_is_logged_not_lost_silently(caplog):
     _, mfhds = _serials()[0]
-    with caplog.at_level(logging.WARNING, logger="indexer.marc"):
+    with caplog.at_level(logging.WARNING, logger="indexer.holdings"):
         pairs = list(attach_holdings([], mfhds))
     assert pairs == []
     assert any("match no bibliographic record" in m for m in caplog.messages)

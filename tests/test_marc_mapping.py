@@ -12,7 +12,8 @@ from lxml import etree
 from config.partners import Partner
 from indexer import normalize as nz
 from indexer.mapping import MappingError, map_record
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 from indexer.text import analyze
 from tests.fixtures.paths import SHARED_DATA
 
@@ -57,7 +58,7 @@ def test_binary_and_xml_files_are_read_in_full():
 
 
 def test_broken_binary_records_are_skipped_with_a_logged_reason(caplog):
-    with caplog.at_level(logging.WARNING, logger="indexer.marc"):
+    with caplog.at_level(logging.WARNING, logger="indexer.marc_readers"):
         records = list(marc_records_from_file(PYMARC / "bad_records.mrc"))
     assert len(records) == 2
     assert all(r.title.startswith("The pragmatic programmer") for r in records)

@@ -12,7 +12,8 @@ from collections import Counter
 import pytest
 
 from config.partners import Partner
-from indexer.marc import marc_records_from_file, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file
 from indexer.query import SearchRequest, Words
 from indexer.suggest import completions
 from indexer.text import analyze

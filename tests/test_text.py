@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.marc import marc_records_from_file
+from indexer.marc_readers import marc_records_from_file
 from indexer.text import analyze, fold, term_spans
 from tests.fixtures.paths import SHARED_DATA
 
