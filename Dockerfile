@@ -8,7 +8,7 @@ COPY indexer indexer
 COPY search_ui search_ui
 COPY config config
 COPY demo demo
-RUN pip install --no-cache-dir -e . gunicorn
+RUN pip install --no-cache-dir -e .
 ENV FEDCAT_DATA_DIR=/data
 VOLUME /data
 EXPOSE 5000

@@ -23,6 +23,7 @@ from lxml import etree
 
 from bench.catalogue import SyntheticCatalogue
 from config.partners import Partner, load_registry
+from config.settings import Settings
 from indexer.catalog import Catalog, open_state
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
@@ -49,13 +50,19 @@ class BenchIndex:
     def partners_file(self) -> Path:
         return self.directory / "partners.toml"
 
-    def open_engine(self) -> SearchEngine:
-        return open_engine(
-            self.engine,
-            index_dir=self.directory / "tantivy",
+    @property
+    def settings(self) -> Settings:
+        """What the app is given to serve this index (see `environment`)."""
+        return Settings(
+            data_dir=self.directory,
+            engine=self.engine,
             es_url=self.es_url,
             es_index=self.es_index,
+            partners_file=self.partners_file,
         )
+
+    def open_engine(self) -> SearchEngine:
+        return open_engine(self.settings)
 
     def environment(self) -> dict[str, str]:
         """The FEDCAT_* settings that make the app serve this index."""
@@ -86,7 +93,7 @@ def _registry(partners: list[Partner]) -> str:
 def _build_store(catalogue: SyntheticCatalogue, directory: Path, log=print) -> dict:
     """Map every generated record into the store and the tantivy index; returns statistics."""
     partners = _partners(catalogue)
-    engine = open_engine("tantivy", index_dir=directory / "tantivy", es_url="", es_index="")
+    engine = open_engine(Settings(data_dir=directory, engine="tantivy"))
     catalog = Catalog(
         open_state(directory / "fedcat.sqlite"), engine, {p.id: p.name for p in partners}
     )

@@ -29,6 +29,7 @@ from bench.catalogue import SyntheticCatalogue  # noqa: E402
 from bench.provider import PAGE_SIZE, provider_process  # noqa: E402
 from bench.report import machine, print_table, write_json  # noqa: E402
 from config.partners import Partner  # noqa: E402
+from config.settings import Settings  # noqa: E402
 from harvester.checkpoints import Checkpoints  # noqa: E402
 from harvester.protocol import parse_list_page  # noqa: E402
 from harvester.runner import harvest  # noqa: E402
@@ -125,7 +126,7 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
     with tempfile.TemporaryDirectory() as tmp, provider_process(works, libraries, seed) as feed:
         partners = [Partner(lib, lib.title(), url) for lib, url in feed["urls"].items()]
         engine = open_engine(
-            engine_kind, index_dir=Path(tmp) / "index", es_url=es_url, es_index=es_index
+            Settings(data_dir=Path(tmp), engine=engine_kind, es_url=es_url, es_index=es_index)
         )
         catalog = Catalog(
             open_state(Path(tmp) / "state.sqlite"), engine, {p.id: p.name for p in partners}
@@ -142,8 +143,7 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         # VmHWM is updated lazily by the kernel: never report less than was sampled
         peak = max(rss_mib("VmHWM"), *samples, *sink.rss_at.values())
         indexed_works = engine.count()
-        if engine_kind == "elasticsearch":
-            engine.drop()
+        engine.drop()
         engine.close()
     harvested = sum(p.records for p in report.partners)
     catalogue = SyntheticCatalogue(works, libraries, seed)

@@ -1,20 +1,30 @@
-"""Where fedcat keeps its state, which engine it uses and how it serves, from the environment."""
+"""Where fedcat keeps its state, which engine it uses and how it serves, from the environment.
+
+Every setting is one row of `SETTINGS`: its environment variable, its default, how it is
+read and what it is for. `from_environment` reads them once into a frozen `Settings`, which
+the edges (the CLI, the app factory) pass down; `fedcat --help`, `fedcat settings`, the
+README and the operator guide show the same table (tests/test_settings.py checks them).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ENGINES = ("tantivy", "elasticsearch")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The partner registry installed with fedcat (the demo libraries).
+BUNDLED_PARTNERS = Path(__file__).resolve().parent / "partners.toml"
 #: Requests per client to /api/ within a window: generous for a patron or a partner's widget,
 #: a brake on a script hammering the engine. Several limits may be joined with ';'.
 DEFAULT_RATE_LIMIT = "300/minute"
 #: Harvested records applied, committed and checkpointed together (each batch is one engine
 #: commit; 2000 cost ~75 MiB more than 1000 for no clear gain in bench/harvest.py).
 DEFAULT_BATCH_SIZE = 1000
-#: Seconds the web app waits for Elasticsearch before answering 503 (FEDCAT_ES_TIMEOUT).
+#: Seconds the web app and the CLI wait for Elasticsearch before giving up (FEDCAT_ES_TIMEOUT).
 DEFAULT_ES_TIMEOUT = 10.0
 #: What `fedcat serve` logs per request: nothing, method + path + status (the default: no
 #: client address, no query string), or werkzeug's full line with both (operator's opt-in).
@@ -28,12 +38,13 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    #: relative to the working directory of the process that reads the settings
     data_dir: Path
     engine: str = "tantivy"
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = "fedcat-works"
     es_timeout: float = DEFAULT_ES_TIMEOUT
-    partners_file: Path = REPO_ROOT / "config" / "partners.toml"
+    partners_file: Path = BUNDLED_PARTNERS
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
     access_log: str = "anonymous"
@@ -51,49 +62,50 @@ class Settings:
         return self.data_dir / "fedcat.sqlite"
 
 
-def from_environment(env: dict[str, str] | None = None) -> Settings:
-    """FEDCAT_DATA_DIR, FEDCAT_ENGINE, FEDCAT_ES_URL, FEDCAT_ES_INDEX, FEDCAT_ES_TIMEOUT,
-    FEDCAT_PARTNERS, FEDCAT_RATE_LIMIT, FEDCAT_ACCESS_LOG, FEDCAT_TRUSTED_PROXIES."""
-    env = os.environ if env is None else env
-    engine = env.get("FEDCAT_ENGINE", "tantivy")
-    if engine not in ENGINES:
-        raise SettingsError(f"FEDCAT_ENGINE={engine!r}: choose one of {', '.join(ENGINES)}")
-    access_log = env.get("FEDCAT_ACCESS_LOG", "anonymous").strip().lower()
-    if access_log not in ACCESS_LOGS:
-        raise SettingsError(
-            f"FEDCAT_ACCESS_LOG={access_log!r}: choose one of {', '.join(ACCESS_LOGS)}"
-        )
-    return Settings(
-        data_dir=Path(env.get("FEDCAT_DATA_DIR", REPO_ROOT / "data")),
-        engine=engine,
-        es_url=env.get("FEDCAT_ES_URL", "http://127.0.0.1:9200"),
-        es_index=env.get("FEDCAT_ES_INDEX", "fedcat-works"),
-        es_timeout=_seconds(env, "FEDCAT_ES_TIMEOUT", DEFAULT_ES_TIMEOUT),
-        partners_file=Path(env.get("FEDCAT_PARTNERS", REPO_ROOT / "config" / "partners.toml")),
-        rate_limit=rate_limit(env.get("FEDCAT_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
-        access_log=access_log,
-        trusted_proxies=_count(env, "FEDCAT_TRUSTED_PROXIES"),
-    )
+# -- how each kind of value is read ------------------------------------------------------
+def _one_of(choices: tuple[str, ...]) -> str:
+    return f"{', '.join(choices[:-1])} or {choices[-1]}"
 
 
-def _seconds(env, name: str, default: float) -> float:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0.1 <= seconds <= 300:
-        raise SettingsError(f"{name}={value!r}: a number of seconds from 0.1 to 300")
-    return seconds
+def _choice(name: str, choices: tuple[str, ...], fold: bool = False) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if fold:
+            value = value.strip().lower()
+        if value not in choices:
+            raise SettingsError(f"{name}={value!r}: choose one of {', '.join(choices)}")
+        return value
+
+    return parse
 
 
-def _count(env, name: str) -> int:
-    value = env.get(name, "0").strip() or "0"
-    if not (value.isascii() and value.isdigit()) or int(value) > 10:
-        raise SettingsError(f"{name}={value!r}: a whole number from 0 to 10")
-    return int(value)
+def _seconds(name: str, default: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        value = value.strip()
+        if not value:
+            return default
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not 0.1 <= seconds <= 300:
+            raise SettingsError(f"{name}={value!r}: a number of seconds from 0.1 to 300")
+        return seconds
+
+    return parse
+
+
+def _count(name: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        value = value.strip() or "0"
+        if not (value.isascii() and value.isdigit()) or int(value) > 10:
+            raise SettingsError(f"{name}={value!r}: a whole number from 0 to 10")
+        return int(value)
+
+    return parse
+
+
+def _partners_file(value: str) -> Path:
+    return BUNDLED_PARTNERS if value == "" else Path(value)
 
 
 def rate_limit(value: str) -> str | None:
@@ -111,3 +123,116 @@ def rate_limit(value: str) -> str | None:
             "'10/second;300/minute', or 'off' for no limit"
         ) from None
     return value
+
+
+# -- the table -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One setting: the `Settings` field it fills and how an operator sets it."""
+
+    field: str
+    #: the environment variable
+    env: str
+    #: the value used when the variable is not set, as it would be written in the environment
+    default: str
+    #: what the value may be, in a few words
+    kind: str
+    help: str
+    parse: Callable[[str], Any]
+    #: how the default is shown when it is not a value one would write (a bundled file)
+    shown_default: str = ""
+
+    @property
+    def documented_default(self) -> str:
+        return self.shown_default or self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        "FEDCAT_DATA_DIR",
+        "./data",
+        "directory",
+        "state (fedcat.sqlite: checkpoints, reports, records) and the embedded index",
+        Path,
+    ),
+    Setting(
+        "engine",
+        "FEDCAT_ENGINE",
+        "tantivy",
+        _one_of(ENGINES),
+        "tantivy is embedded (on disk), elasticsearch a server",
+        _choice("FEDCAT_ENGINE", ENGINES),
+    ),
+    Setting(
+        "es_url",
+        "FEDCAT_ES_URL",
+        "http://127.0.0.1:9200",
+        "URL",
+        "the Elasticsearch server",
+        str,
+    ),
+    Setting(
+        "es_index",
+        "FEDCAT_ES_INDEX",
+        "fedcat-works",
+        "index name",
+        "the Elasticsearch index (an alias after a reindex)",
+        str,
+    ),
+    Setting(
+        "es_timeout",
+        "FEDCAT_ES_TIMEOUT",
+        f"{DEFAULT_ES_TIMEOUT:g}",
+        "seconds, 0.1 to 300",
+        "how long the web app (then 503) and the commands wait for Elasticsearch",
+        _seconds("FEDCAT_ES_TIMEOUT", DEFAULT_ES_TIMEOUT),
+    ),
+    Setting(
+        "partners_file",
+        "FEDCAT_PARTNERS",
+        "",
+        "file",
+        "the partner registry (default: the one installed with fedcat)",
+        _partners_file,
+        shown_default="config/partners.toml",
+    ),
+    Setting(
+        "rate_limit",
+        "FEDCAT_RATE_LIMIT",
+        DEFAULT_RATE_LIMIT,
+        "limit or off",
+        "API requests per client (10/second;300/minute combines; off disables)",
+        rate_limit,
+    ),
+    Setting(
+        "trusted_proxies",
+        "FEDCAT_TRUSTED_PROXIES",
+        "0",
+        "0 to 10",
+        "reverse proxies whose X-Forwarded-For is believed (for the rate limit)",
+        _count("FEDCAT_TRUSTED_PROXIES"),
+    ),
+    Setting(
+        "access_log",
+        "FEDCAT_ACCESS_LOG",
+        "anonymous",
+        _one_of(ACCESS_LOGS),
+        "request log of fedcat serve (anonymous: no client address, no query string)",
+        _choice("FEDCAT_ACCESS_LOG", ACCESS_LOGS, fold=True),
+    ),
+)
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings in `env` (default: the process environment), each read as SETTINGS says."""
+    env = os.environ if env is None else env
+    values = {s.field: s.parse(env.get(s.env, s.default)) for s in SETTINGS}
+    return Settings(**values)
+
+
+def markdown_table() -> str:
+    """SETTINGS as the table in README.md and docs/operator-guide.md."""
+    lines = ["| variable | default | type | meaning |", "| --- | --- | --- | --- |"]
+    lines += [f"| `{s.env}` | `{s.documented_default}` | {s.kind} | {s.help} |" for s in SETTINGS]
+    return "\n".join(lines)

@@ -5,12 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from contextlib import ExitStack
+import textwrap
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import click
 
 from config.partners import Partner, RegistryError, load_registry
-from config.settings import DEFAULT_BATCH_SIZE, Settings, SettingsError, from_environment
+from config.settings import (
+    DEFAULT_BATCH_SIZE,
+    SETTINGS,
+    Settings,
+    SettingsError,
+    from_environment,
+    markdown_table,
+)
 
 
 def _settings() -> Settings:
@@ -36,33 +45,60 @@ def _partners(settings: Settings, wanted: tuple[str, ...] = ()) -> list[Partner]
     return partners
 
 
-def _open_catalog(settings: Settings, partners: list[Partner]):
-    from indexer.catalog import Catalog, open_state
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """An engine that fails (Elasticsearch away or hung past FEDCAT_ES_TIMEOUT, a locked
+    tantivy index) ends the command with its message, not a traceback."""
     from indexer.engine import EngineError
-    from indexer.engines import open_engine
 
     try:
-        engine = open_engine(
-            settings.engine,
-            index_dir=settings.index_dir,
-            es_url=settings.es_url,
-            es_index=settings.es_index,
-        )
+        yield
     except EngineError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _open_catalog(settings: Settings, partners: list[Partner]):
+    from indexer.catalog import Catalog, open_state
+    from indexer.engines import open_engine
+
+    with _engine_errors():
+        engine = open_engine(settings)
     db = open_state(settings.state_db)
     return Catalog(db, engine, {p.id: p.name for p in partners})
 
 
-@click.group()
+def _settings_help() -> str:
+    """The settings table for `fedcat --help` (\b keeps click from rewrapping it)."""
+    lines = ["\b", "Settings come from the environment (variable=default):"]
+    for s in SETTINGS:
+        lines.append(f"  {s.env}={s.documented_default}")
+        lines += textwrap.wrap(
+            f"{s.kind}: {s.help}", 76, initial_indent=" " * 6, subsequent_indent=" " * 6
+        )
+    return "\n".join(lines)
+
+
+@click.group(epilog=_settings_help())
 @click.version_option(package_name="fedcat")
 def main() -> None:
     """fedcat: federated search across partner library catalogues.
 
-    Settings come from the environment: FEDCAT_DATA_DIR (state and the embedded index),
-    FEDCAT_ENGINE (tantivy | elasticsearch), FEDCAT_ES_URL, FEDCAT_PARTNERS (the registry),
-    FEDCAT_RATE_LIMIT (per-client API limit, or off), FEDCAT_ACCESS_LOG (anonymous | off | full).
+    `fedcat settings` shows each setting's value as read from the environment now.
     """
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="The table for README.md and docs/.")
+def settings(markdown: bool) -> None:
+    """Each setting: its environment variable, the value read now, and its default."""
+    if markdown:
+        click.echo(markdown_table())
+        return
+    current = _settings()
+    for s in SETTINGS:
+        value = getattr(current, s.field)
+        shown = "off" if value is None else str(value)
+        click.echo(f"{s.env:<24} {shown:<32} (default {s.documented_default}; {s.kind})")
 
 
 @main.command()
@@ -210,7 +246,8 @@ def reindex() -> None:
     settings = _settings()
     catalog = _open_catalog(settings, _partners(settings))
     try:
-        count = catalog.reindex()
+        with _engine_errors():
+            count = catalog.reindex()
     finally:
         catalog.engine.close()
     click.echo(f"reindexed {count} works into {settings.engine}")

@@ -266,6 +266,11 @@ class SearchEngine(ABC):
         """Remove every document at once (tests, and starting over)."""
 
     @abstractmethod
+    def drop(self) -> None:
+        """Delete the index itself, for good (tests, and retiring an index); call only
+        `close` afterwards."""
+
+    @abstractmethod
     def begin_rebuild(self) -> None:
         """Start a full rebuild: the documents upserted from now on replace every document
         at the next `commit`, all at once; until then searches see the old ones."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -191,6 +192,12 @@ class TantivyEngine(SearchEngine):
     def clear(self) -> None:
         self._writing().delete_all_documents()
         self.commit()
+
+    def drop(self) -> None:
+        """Remove the index directory (after the writer, if any, has let go of it)."""
+        self.close()
+        if self.path.exists():
+            shutil.rmtree(self.path)
 
     def begin_rebuild(self) -> None:
         # Deleting every document is one more uncommitted operation of the writer: readers

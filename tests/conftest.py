@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from indexer.catalog import Catalog, open_state
-from indexer.tantivy_engine import TantivyEngine
+from indexer.engine import SearchEngine
+from indexer.engines import open_engine
 
 ENGINES = ("tantivy", "elasticsearch")
 ES_URL = os.environ.get("FEDCAT_ES_URL", "http://127.0.0.1:9200")
@@ -41,13 +44,21 @@ def es_url() -> str:
     return ES_URL
 
 
-def make_engine(kind: str, request: pytest.FixtureRequest, tmp_path):
-    if kind == "tantivy":
-        return TantivyEngine(tmp_path / "tantivy")
-    from indexer.es_engine import ElasticsearchEngine
+def engine_settings(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a test's own index of `kind`: under tmp_path, or a fresh ES index."""
+    if kind == "elasticsearch":
+        return Settings(
+            data_dir=tmp_path,
+            engine=kind,
+            es_url=request.getfixturevalue("es_url"),
+            es_index=f"fedcat-test-{uuid.uuid4().hex[:12]}",
+        )
+    return Settings(data_dir=tmp_path, engine=kind)
 
-    url = request.getfixturevalue("es_url")
-    return ElasticsearchEngine(url, f"fedcat-test-{uuid.uuid4().hex[:12]}")
+
+def make_engine(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> SearchEngine:
+    """An engine opened as fedcat opens it; `drop()` it when done."""
+    return open_engine(engine_settings(kind, request, tmp_path))
 
 
 @pytest.fixture(params=ENGINES)
@@ -55,9 +66,18 @@ def engine(request, tmp_path):
     """Each engine in turn: the same test runs against tantivy and Elasticsearch."""
     instance = make_engine(request.param, request, tmp_path)
     yield instance
-    if request.param == "elasticsearch":
-        instance.drop()
+    instance.drop()
     instance.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs Elasticsearch (an engine parameter or the es_url fixture),
+    so `pytest -m elasticsearch` selects them and `-m "not elasticsearch"` leaves them out."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec else ()
+        if "elasticsearch" in params or "es_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.elasticsearch)
 
 
 @pytest.fixture
