@@ -9,7 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from stdnum import isbn as stdnum_isbn
+from stdnum import issn as stdnum_issn
+from stdnum.exceptions import ValidationError
+
 from config.partners import Partner
+from indexer.languages import language as language  # the mappings call nz.language
 from indexer.model import Holding
 
 
@@ -67,41 +72,33 @@ def strip_brackets(value: str) -> str:
 _ISBN_CANDIDATE = re.compile(r"(?<![\dX])(?:97[89][\s-]?)?\d(?:[\s-]?\d){8}[\s-]?[\dX](?![\dX])")
 
 
-def _isbn13_check(digits12: str) -> str:
-    return str((10 - sum((3 if i % 2 else 1) * int(d) for i, d in enumerate(digits12))) % 10)
-
-
 def isbn13(value: str) -> str:
-    """The ISBN in `value` as a valid ISBN-13, '' when there is none (qualifiers dropped)."""
+    """The ISBN in `value` as a valid ISBN-13, '' when there is none (qualifiers dropped).
+
+    Finding the number in a cataloguer's text ('0-14-044913-2 (pbk.) : $12.00') is ours;
+    the check digits and the ISBN-10 → 13 conversion are python-stdnum's.
+    """
     match = _ISBN_CANDIDATE.search(value.upper())
     if not match:
         return ""
-    digits = re.sub(r"[\s-]", "", match.group())
-    if len(digits) == 13 and digits.isdigit():
-        return digits if _isbn13_check(digits[:12]) == digits[12] else ""
-    if len(digits) != 10:
+    try:
+        return stdnum_isbn.validate(match.group(), convert=True)
+    except ValidationError:
         return ""
-    total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
-    if "X" in digits[:9] or total % 11:
-        return ""
-    body = "978" + digits[:9]
-    return body + _isbn13_check(body)
 
 
 _ISSN = re.compile(r"(?<!\d)(\d{4})[\s-]?(\d{3}[\dXx])(?![\dXx])")
 
 
 def issn(value: str) -> str:
-    """The valid ISSN in `value` as NNNN-NNNX, '' when there is none."""
+    """The valid ISSN in `value` as NNNN-NNNX, '' when there is none (check by python-stdnum)."""
     match = _ISSN.search(value)
     if not match:
         return ""
-    digits = (match.group(1) + match.group(2)).upper()
-    total = sum((8 - i) * int(d) for i, d in enumerate(digits[:7]))
-    check = (11 - total % 11) % 11
-    if digits[7] != ("X" if check == 10 else str(check)):
+    try:
+        return stdnum_issn.format(stdnum_issn.validate(match.group()))
+    except ValidationError:
         return ""
-    return f"{digits[:4]}-{digits[4:]}"
 
 
 _OCLC = re.compile(r"^\s*(?:\(OCoLC\)\s*)?(?:ocm|ocn|on)?\s*0*(\d+)\s*$", re.IGNORECASE)
@@ -116,7 +113,11 @@ def oclc_number(value: str, *, prefixed: bool = True) -> str:
 
 
 def lccn(value: str) -> str:
-    """LC's normalised LCCN: 'n 79-21164 ' → 'n79021164', '2001-000002' → '2001000002'."""
+    """LC's normalised LCCN: 'n 79-21164 ' → 'n79021164', '2001-000002' → '2001000002'.
+
+    Ours, not a library's: python-stdnum has no LCCN module and none of the maintained
+    packages implements LC's normalisation rules (loc.gov/marc/lccn-namespace.html).
+    """
     value = value.split("/")[0].replace(" ", "").strip().lower()
     if "-" in value:
         prefix, _, serial = value.partition("-")
@@ -127,7 +128,7 @@ def lccn(value: str) -> str:
     return value
 
 
-# -- dates and languages ------------------------------------------------------------------
+# -- dates --------------------------------------------------------------------------------
 
 _YEAR = re.compile(r"(?<!\d)(1[0-9]|20)(\d\d|\d-|--)(?!\d)")
 
@@ -140,51 +141,6 @@ def year(value: str) -> int | None:
     text = (match.group(1) + match.group(2)).replace("-", "0")
     found = int(text)
     return found if 1000 <= found <= 2100 and not match.group(2) == "--" else None
-
-
-# ISO 639-1 → 639-2/B, and 639-2/T → 639-2/B where the two differ.
-_ISO639_1 = dict(
-    pair.split(":")
-    for pair in """aa:aar ab:abk af:afr ak:aka am:amh an:arg ar:ara as:asm av:ava ay:aym az:aze
-    ba:bak be:bel bg:bul bh:bih bi:bis bm:bam bn:ben bo:tib br:bre bs:bos ca:cat ce:che ch:cha
-    co:cos cr:cre cs:cze cu:chu cv:chv cy:wel da:dan de:ger dv:div dz:dzo ee:ewe el:gre en:eng
-    eo:epo es:spa et:est eu:baq fa:per ff:ful fi:fin fj:fij fo:fao fr:fre fy:fry ga:gle gd:gla
-    gl:glg gn:grn gu:guj gv:glv ha:hau he:heb hi:hin ho:hmo hr:hrv ht:hat hu:hun hy:arm hz:her
-    ia:ina id:ind ie:ile ig:ibo ii:iii ik:ipk io:ido is:ice it:ita iu:iku ja:jpn jv:jav ka:geo
-    kg:kon ki:kik kj:kua kk:kaz kl:kal km:khm kn:kan ko:kor kr:kau ks:kas ku:kur kv:kom kw:cor
-    ky:kir la:lat lb:ltz lg:lug li:lim ln:lin lo:lao lt:lit lu:lub lv:lav mg:mlg mh:mah mi:mao
-    mk:mac ml:mal mn:mon mr:mar ms:may mt:mlt my:bur na:nau nb:nob nd:nde ne:nep ng:ndo nl:dut
-    nn:nno no:nor nr:nbl nv:nav ny:nya oc:oci oj:oji om:orm or:ori os:oss pa:pan pi:pli pl:pol
-    ps:pus pt:por qu:que rm:roh rn:run ro:rum ru:rus rw:kin sa:san sc:srd sd:snd se:sme sg:sag
-    si:sin sk:slo sl:slv sm:smo sn:sna so:som sq:alb sr:srp ss:ssw st:sot su:sun sv:swe sw:swa
-    ta:tam te:tel tg:tgk th:tha ti:tir tk:tuk tl:tgl tn:tsn to:ton tr:tur ts:tso tt:tat tw:twi
-    ty:tah ug:uig uk:ukr ur:urd uz:uzb ve:ven vi:vie vo:vol wa:wln wo:wol xh:xho yi:yid yo:yor
-    za:zha zh:chi zu:zul""".split()
-)
-_TERMINOLOGIC = {
-    "sqi": "alb", "hye": "arm", "eus": "baq", "bod": "tib", "mya": "bur", "ces": "cze",
-    "zho": "chi", "cym": "wel", "deu": "ger", "nld": "dut", "ell": "gre", "fas": "per",
-    "fra": "fre", "kat": "geo", "isl": "ice", "mkd": "mac", "mri": "mao", "msa": "may",
-    "ron": "rum", "slk": "slo",
-}  # fmt: skip
-_LANGUAGE_NAMES = {
-    "english": "eng", "french": "fre", "francais": "fre", "german": "ger", "deutsch": "ger",
-    "spanish": "spa", "espanol": "spa", "italian": "ita", "chinese": "chi", "japanese": "jpn",
-    "korean": "kor", "russian": "rus", "czech": "cze", "nepali": "nep", "latin": "lat",
-    "portuguese": "por", "dutch": "dut", "arabic": "ara", "hebrew": "heb", "greek": "gre",
-}  # fmt: skip
-
-
-def language(value: str) -> str:
-    """'en', 'eng', 'en-US', 'fra', 'French' → ISO 639-2/B ('eng', 'fre'); '' if unknown."""
-    code = value.strip().replace("_", "-").split("-")[0].casefold()
-    if len(code) == 2:
-        return _ISO639_1.get(code, "")
-    if len(code) == 3 and code.isalpha() and code.isascii():
-        if code in ("und", "zxx", "mul", "   "):
-            return code if code == "mul" else ""
-        return _TERMINOLOGIC.get(code, code)
-    return _LANGUAGE_NAMES.get(code.translate(str.maketrans("çñ", "cn")), "")
 
 
 # -- format ("book", "score", ...) ---------------------------------------------------------

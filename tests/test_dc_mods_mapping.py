@@ -69,6 +69,10 @@ def test_dc_relation_and_coverage_are_ignored():
     record = _map("oai_dc/lul_fre_autre_monde.xml", "oai_dc")
     text = str(record.to_dict())
     assert "Irlande" not in text and "hautes études" not in text
+    assert (record.place, record.notes) == (
+        "",
+        ["Thèse--Université de Paris.", "Bibliographie: p. [179]-188."],
+    )
 
 
 def test_dc_identifiers_are_sorted_into_isbn_issn_oclc_and_urls():
@@ -113,6 +117,12 @@ def test_dc_and_marc_of_the_same_book_agree_on_what_matching_reads():
         from_marc.language,
     )
     assert dc.contributors[0].name == from_marc.contributors[0].name
+    assert (from_marc.title, from_marc.year, from_marc.language) == (
+        "L'autre monde, mythes et légendes",
+        1906,
+        "fre",
+    )
+    assert from_marc.contributors[0].name == "Félice, Philippe de"
 
 
 # -- MODS ---------------------------------------------------------------------------------
@@ -122,6 +132,11 @@ def test_mods_title_info_with_subtitle_part_and_non_sort():
     record = _map("mods/map_yosemite.xml", "mods")
     assert record.source_format == "mods"
     assert record.title.startswith("The Map of Yosemite Valley")
+    assert record.title == (  # nonSort "The" joined to the title
+        "The Map of Yosemite Valley, Yosemite National Park and Wilderness, California,"
+        " Mariposa County"
+    )
+    assert record.subtitle == ""
     assert record.part == "Sheet 2, Valley floor"
     chinese = _map("mods/graphic_880_tushuo.xml", "mods")
     assert (chinese.title, chinese.subtitle) == ("Tu shuo Zhongguo jie", "Tushuo Zhongguojie")

@@ -78,6 +78,13 @@ def test_koha_items_map_to_holdings_with_status_location_and_call_number():
     assert holdings["ML3506 .R44 1989 ref"].status == "not_loanable"
     assert holdings["ML3506 .R44 1989 ref"].location == "BRANCH REF (at MAIN)"
     assert holdings["ML3506 .R44 1989 c.6"].status == "not_loanable"  # reference item type
+    assert [(h.call_number, h.location, h.status) for h in _koha_record().holdings] == [
+        ("ML3506 .R44 1989", "MAIN STACKS", "available"),
+        ("ML3506 .R44 1989 c.2", "MAIN STACKS", "on_loan"),
+        ("ML3506 .R44 1989 ref", "BRANCH REF (at MAIN)", "not_loanable"),
+        ("ML3506 .R44 1989 c.4", "BRANCH STACKS", "unknown"),
+        ("ML3506 .R44 1989 c.6", "MAIN STACKS", "not_loanable"),
+    ]
 
 
 def test_lost_koha_item_is_unknown_and_withdrawn_item_is_left_out():
@@ -90,6 +97,7 @@ def test_lost_koha_item_is_unknown_and_withdrawn_item_is_left_out():
 def test_koha_barcodes_are_not_kept():
     stored = json.dumps(_koha_record().to_dict())
     assert not any(item["p"] in stored for item in KOHA_ITEMS)
+    assert "39010000" not in stored and "ML3506 .R44 1989 c.2" in stored
 
 
 def test_record_whose_every_koha_item_is_withdrawn_is_held_with_status_unknown():
@@ -121,6 +129,10 @@ def test_mfhd_852_and_textual_holdings_attach_to_the_bibs_holding():
     assert holding.call_number.startswith("HD 9698 C2 A314")
     assert holding.summary.startswith("2000/2001 - 2003/2004")  # 866
     assert "2004/2005" in holding.summary  # 863 with its (year) caption
+    assert (holding.call_number, holding.summary) == (
+        "HD 9698 C2 A314 Per",
+        "2000/2001 - 2003/2004; 2004/2005",
+    )
 
 
 def test_863_issues_are_rendered_with_their_853_captions():
@@ -143,6 +155,7 @@ def test_unlinked_mfhd_is_logged_not_lost_silently(caplog):
         pairs = list(attach_holdings([], mfhds))
     assert pairs == []
     assert any("match no bibliographic record" in m for m in caplog.messages)
+    assert caplog.messages == ["holdings record(s) for 'a814607' match no bibliographic record"]
 
 
 def _collection_xml(*records: pymarc.Record) -> bytes:
@@ -159,8 +172,10 @@ def test_oai_record_with_bib_and_mfhd_in_one_collection_maps_the_summary():
     bib, mfhds = next(p for p in _serials() if p[0]["245"]["a"].startswith("Fre"))
     record = map_record(NORTH, "oai:north:freq", "2026-11-25", _collection(bib, *mfhds), "marc21")
     assert record.title.startswith("Fr")
+    assert record.title == "Fre\u0301quences"  # the serial spells é as e + combining acute
     (holding,) = record.holdings
     assert holding.summary.startswith("v.18:no.4 (2007:02)")
+    assert holding.summary == "v.18:no.4 (2007:02), v.19:no.1 (2007:05), v.19:no.2 (2007:09)"
 
 
 def test_oai_collection_of_only_holdings_is_a_clear_mapping_error():

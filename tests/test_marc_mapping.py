@@ -48,6 +48,7 @@ def test_sql_dumps_yield_every_marcxml_insert():
     assert len(_marc("bibs_concerto.sql")) == 100
     assert len(_marc("bibs_graphic_880.sql")) == 7
     assert _marc("bibs_cze.sql")[0]["245"] is not None  # records without a namespace too
+    assert _marc("bibs_cze.sql")[0]["245"]["a"] == "Husovská dilemata /"
 
 
 def test_binary_and_xml_files_are_read_in_full():
@@ -64,12 +65,22 @@ def test_broken_binary_records_are_skipped_with_a_logged_reason(caplog):
     assert all(r.title.startswith("The pragmatic programmer") for r in records)
     assert any("Base address exceeds size of record" in m for m in caplog.messages)
     assert all("bad_records.mrc: skipped record" in m for m in caplog.messages)
+    skipped = [m.split("skipped record #")[1].split(":")[0] for m in caplog.messages]
+    assert skipped == ["2", "3", "4", "5", "6", "7", "9"]
 
 
 def test_marc8_records_are_converted_to_unicode():
     (record,) = marc_records_from_file(PYMARC / "marc8.dat")
     assert "ü" in str(record) or "é" in str(record) or not str(record).isascii()
     assert "\x1b" not in str(record)
+    # MARC-8 'á' + 'a' and 'â' + 'e' (combining marks first) become precomposed à and é.
+    assert record["240"]["a"] == "De la solitude \u00e0 la communaut\u00e9."
+    assert record["500"]["a"] == "Translation of De la solitude \u00e0 la communaut\u00e9."
+    assert [str(f) for f in record.fields if not str(f).isascii()] == [
+        "=240  10$aDe la solitude \u00e0 la communaut\u00e9.$lEnglish.",
+        "=500  \\\\$aTranslation of De la solitude \u00e0 la communaut\u00e9.",
+        "=730  01$aDe la solitude \u00e0 la communaut\u00e9.$lEnglish.",
+    ]
 
 
 def test_utf8_record_without_leader_flag_is_read_as_utf8():
@@ -77,6 +88,8 @@ def test_utf8_record_without_leader_flag_is_read_as_utf8():
     (unflagged,) = marc_records_from_file(PYMARC / "utf8_without_leader_flag.dat")
     assert [str(f) for f in unflagged.fields] == [str(f) for f in flagged.fields]
     assert not str(flagged).isascii()
+    # the UTF-8 file spells the accents as combining marks; reading keeps them as written
+    assert flagged["240"]["a"] == "De la solitude a\u0300 la communaute\u0301."
 
 
 # -- descriptive fields -------------------------------------------------------------------
@@ -129,8 +142,10 @@ def test_chinese_title_fields_analyze_to_bigrams_and_pinyin():
 def test_contributors_carry_relator_terms_and_codes():
     record = _mapped("bibs_concerto.sql", 0)
     assert record.contributors, "concerto records name composers and performers"
+    assert [(c.name, c.role) for c in record.contributors] == [("Baldazzi, Gianfranco", "")]
     roles = {c.role for r in _marc("bibs_concerto.sql")[:100] for c in _roles(r)}
     assert roles - {""}, "some real 7XX carry $e/$4 roles"
+    assert roles == {"", "performer"}
 
 
 def _roles(marc):
@@ -152,6 +167,7 @@ def test_6xx_subjects_join_subdivisions_and_name_their_scheme():
 def test_subject_scheme_from_subfield_2_when_indicator_is_7():
     schemes = {s.scheme for i in range(7) for s in _mapped("bibs_mr.sql", i).subjects}
     assert "gsafd" in schemes
+    assert schemes == {"", "gsafd", "lcgft", "lcsh", "local"}
 
 
 def test_standard_numbers_are_normalised():
@@ -169,6 +185,12 @@ def test_invalid_isbns_are_dropped():
     mapped = [i for r in records for i in marc_to_record(r, NORTH, "oai:north:b").isbns]
     assert len(mapped) < len(raw)
     assert all(len(i) == 13 and nz.isbn13(i) == i for i in mapped)
+    assert raw == [
+        "0553204300", "0553268473 (pbk.) :", "184533213X (hbk.)", "9781845332136 (hbk.)",
+        "8901452100503",
+    ]  # fmt: skip
+    # the 10- and 13-digit forms of one ISBN are one; the bad check digit is dropped
+    assert mapped == ["9780553204308", "9780553268478", "9781845332136"]
 
 
 def test_issn_from_022():
@@ -176,6 +198,7 @@ def test_issn_from_022():
     record = marc_to_record(marc, NORTH, "oai:north:serial")
     assert record.format == "serial"
     assert record.issns and all(len(i) == 9 and i[4] == "-" for i in record.issns)
+    assert record.issns == ["0009-7330", "1524-4571"]  # print and electronic
 
 
 def test_classification_collects_lcc_and_ddc():
@@ -201,6 +224,7 @@ def test_language_year_edition_extent_notes_and_urls():
     assert record.language == "eng"
     assert record.year == 2006
     assert record.physical_description.startswith("xi") or record.physical_description
+    assert record.physical_description == "xvi, 148 p. : ill. ; 24 cm."  # 300 $a $b $c
     assert record.urls[0].startswith("http://librweb.laurentian.ca/login?url=")
     assert record.format == "eresource"
     cd = list(marc_records_from_file(EVERGREEN / "RDA/RDA_record_CD_Claudia.mrc"))[0]
@@ -228,6 +252,9 @@ def test_format_follows_leader_and_007(file, expected):
 def test_spoken_recordings_are_told_from_music():
     formats = {_mapped("bibs_mr.sql", i).format for i in range(7)}
     assert "spoken_word" in formats
+    assert [_mapped("bibs_mr.sql", i).format for i in range(7)] == [
+        "spoken_word", "book", "spoken_word", "book", "spoken_word", "spoken_word", "book",
+    ]  # fmt: skip
     assert _mapped("jazz_1k.mrc", 1).format == "recording"
 
 
@@ -246,6 +273,9 @@ def test_949_items_become_holdings_with_status_from_circulation_flag():
 def test_949_current_location_bindery_or_in_process_is_not_loanable():
     assert _mapped("jazz_1k.mrc", 889).holdings[0].status == "not_loanable"  # $k BINDERY
     assert {h.status for h in _mapped("bibs_fre.sql", 9).holdings} >= {"not_loanable"}
+    assert [(h.call_number, h.location, h.status) for h in _mapped("bibs_fre.sql", 9).holdings] == [
+        ("K 830 R44 1982", "DESM-CIR", "not_loanable")
+    ]
 
 
 def test_checked_out_item_is_on_loan():
@@ -299,10 +329,13 @@ def test_unknown_prefix_is_a_mapping_error():
 
 
 def test_every_real_bibliographic_record_maps():
+    mapped = 0
     for name in ("jazz_1k.mrc", "lul_fre_500.mrc", "nepali.marc", "bibs_fre.sql", "bibs_cze.sql"):
         for position, marc in enumerate(_marc(name)):
             record = marc_to_record(marc, NORTH, f"oai:north:{name}-{position}")
             assert record.title and record.holdings
+            mapped += 1
+    assert mapped == 1000 + 500 + 96 + 100 + 7
 
 
 # -- shared cleaning ----------------------------------------------------------------------

@@ -70,6 +70,10 @@ def test_sickle_harvests_every_record_page_by_page(provider, records):
     assert [r.header.identifier for r in harvested] == [r.identifier for r in records]
     title = harvested[0].xml.find(".//marc:datafield[@tag='245']/marc:subfield", NS)
     assert title is not None and title.text
+    assert title.text == "Friendly fire /"  # 245 $a of the first record of jazz_1k.mrc
+    assert harvested[0].xml.findtext(".//marc:controlfield[@tag='001']", namespaces=NS) == (
+        "03-0018137"
+    )
     pages = [entry for entry in app[FAULTS].log if entry[1].get("verb") == "ListRecords"]
     assert len(pages) == 3
 
@@ -191,6 +195,9 @@ def test_unavailable_fault_answers_503_with_retry_after_then_recovers(provider):
         get(url, verb="Identify")
     assert (raised.value.code, raised.value.headers["Retry-After"]) == (503, "7")
     assert get(url, verb="Identify").find("oai:Identify", NS) is not None
+    identify = get(url, verb="Identify").find("oai:Identify", NS)
+    assert identify.findtext("oai:repositoryName", namespaces=NS) == "North & South Library"
+    assert [entry[3] for entry in app[FAULTS].log] == [503, 200, 200]
 
 
 def test_server_error_fault_answers_500_for_the_next_n_requests(provider):
@@ -200,6 +207,9 @@ def test_server_error_fault_answers_500_for_the_next_n_requests(provider):
         with pytest.raises(urllib.error.HTTPError, match="500"):
             get(url, verb="Identify")
     assert get(url, verb="Identify") is not None
+    identify = get(url, verb="Identify").find("oai:Identify", NS)
+    assert identify.findtext("oai:repositoryName", namespaces=NS) == "North & South Library"
+    assert [entry[3] for entry in app[FAULTS].log] == [500, 500, 200, 200]
 
 
 def test_drop_fault_cuts_the_connection_mid_body(provider):
@@ -214,6 +224,7 @@ def test_redirect_fault_sends_302_to_the_same_request(provider):
     app[FAULTS].redirects = 1
     tree = get(url, verb="Identify")  # urllib follows the redirect
     assert tree.find("oai:Identify", NS) is not None
+    assert tree.findtext("oai:Identify/oai:baseURL", namespaces=NS) == url
     assert [entry[3] for entry in app[FAULTS].log] == [302, 200]
 
 
@@ -256,6 +267,14 @@ def test_every_real_marc_record_is_served_as_well_formed_xml():
     with serve(make_app(records, repository_name="Jazz", page_size=500)) as url:
         harvested = list(sickle.Sickle(url).ListRecords(metadataPrefix="marc21"))
     assert len(harvested) == len(records) > 800
+    assert [r.header.identifier for r in harvested] == [r.identifier for r in records]
+    titles = [
+        r.xml.findtext(".//marc:datafield[@tag='245']/marc:subfield", namespaces=NS)
+        for r in harvested
+    ]
+    assert len(records) == 905  # the titled records of jazz_1k.mrc
+    assert all(titles)
+    assert titles[:2] == ["Friendly fire /", "The incredible jazz guitar of Wes Montgomery"]
 
 
 def test_faults_default_to_a_well_behaved_server():

@@ -75,6 +75,7 @@ def test_highlight_follows_folding_and_the_searched_field(client):
     assert marked(work["highlight"]["title"]) == ["Révolution"]
     assert marked(work["highlight"]["contributors"][0]) == ["Michelet"]
     fielded = search(client, "title:dostoyevsky OR author:dostoyevsky")
+    assert sorted(w["title"] for w in fielded["results"]) == ["Crime and punishment", "The idiot"]
     for work in fielded["results"]:
         assert marked(work["highlight"]["title"]) == []
         assert marked(work["highlight"]["contributors"][0]) == ["Dostoyevsky"]
@@ -168,6 +169,12 @@ def test_suggestion_keeps_the_filters(client):
     assert response.get_json()["suggestion"] is None
     response = client.get("/api/v1/search?q=punishmnet&f.library=north")
     assert response.get_json()["suggestion"] == {"q": "punishment", "total": 1}
+    # what the suggestion promises is what its search finds, under the same filter
+    east = client.get("/api/v1/search?q=punishment&f.library=east").get_json()
+    north = client.get("/api/v1/search?q=punishment&f.library=north").get_json()
+    assert (east["total"], east["results"]) == (0, [])
+    assert north["total"] == 1
+    assert [w["title"] for w in north["results"]] == ["Crime and punishment"]
 
 
 def test_page_links_the_suggestion(client):
@@ -218,24 +225,32 @@ def test_autocomplete_folds_like_search(client):
     assert autocomplete(client, "xylophone") == []
 
 
+_REQUIRED = 'Parameter "q": is required: the start of a title or an author\'s name'
+_LIMIT = f'Parameter "limit": must be a whole number from 1 to {MAX_AUTOCOMPLETE}, not'
+
+
 @pytest.mark.parametrize(
-    "query",
+    ("query", "error"),
     [
-        "",
-        "q=",
-        "q=" + "a" * (MAX_AUTOCOMPLETE_LENGTH + 1),
-        "q=cri&limit=0",
-        f"q=cri&limit={MAX_AUTOCOMPLETE + 1}",
-        "q=cri&limit=abc",
-        "q=cri&q=dos",
+        ("", _REQUIRED),
+        ("q=", _REQUIRED),
+        (
+            "q=" + "a" * (MAX_AUTOCOMPLETE_LENGTH + 1),
+            f'Parameter "q": at most {MAX_AUTOCOMPLETE_LENGTH} characters',
+        ),
+        ("q=cri&limit=0", f'{_LIMIT} "0"'),
+        (f"q=cri&limit={MAX_AUTOCOMPLETE + 1}", f'{_LIMIT} "{MAX_AUTOCOMPLETE + 1}"'),
+        ("q=cri&limit=abc", f'{_LIMIT} "abc"'),
+        ("q=cri&q=dos", 'Parameter "q": given more than once with different values'),
     ],
 )
-def test_autocomplete_bad_input_is_json_400(client, query):
+def test_autocomplete_bad_input_is_json_400(client, query, error):
     response = client.get(f"/api/v1/autocomplete?{query}")
     assert response.status_code == 400
     body = response.get_json()
     assert body["status"] == 400
     assert '"q"' in body["error"] or '"limit"' in body["error"]
+    assert body["error"] == error
 
 
 # -- the API description -----------------------------------------------------------------------
