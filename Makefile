@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup es-start es-stop bench-smoke clean
+.PHONY: demo test lint setup es-start es-stop bench-smoke clean translations
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -30,6 +30,15 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+## After changing interface text: re-extract the messages (pages, code, widget), merge them
+## into each language's .po (translate the new ones there), and compile the committed .mo.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F search_ui/babel.cfg -k lazy_gettext --no-location --sort-output \
+	  --omit-header -o search_ui/translations/messages.pot .
+	$(BIN)/pybabel update -i search_ui/translations/messages.pot -d search_ui/translations \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d search_ui/translations --statistics
 
 es-start:
 	.ci/elasticsearch.sh start

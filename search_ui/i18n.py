@@ -1,157 +1,132 @@
-"""Interface text in English and Chinese. Partner data is never translated, only our labels."""
+"""Interface text in English and Chinese, from one gettext message catalogue.
+
+The pages (Jinja's ``_``/``ngettext``), the Python code (`flask_babel.gettext`) and the
+partner widget (through ``/api/v1/messages``) read the same catalogue: msgids are the English
+text, ``translations/messages.pot`` lists them all and ``translations/zh/LC_MESSAGES`` holds
+the Chinese. Partner data is never translated, only our labels.
+
+The compiled ``messages.mo`` is committed beside its ``.po`` (``make translations`` extracts,
+updates and compiles; a test checks they agree), so a fresh ``pip install -e .`` or a
+read-only install needs no build step and the app writes nothing at start.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "zh")
+import re
+from functools import cache
+from pathlib import Path
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "site.tagline": "Search every partner library at once",
-        "search.label": "Search the catalogue",
-        "search.placeholder": "title, author, subject or ISBN",
-        "search.button": "Search",
-        "skip": "Skip to results",
-        "intro.heading": "Find a book, score or recording in any partner library",
-        "refine": "Refine",
-        "results.one": "1 result",
-        "results.many": "{n} results",
-        "results.none": "Nothing matched. Try fewer or different words.",
-        "held.one": "Held by 1 library",
-        "held.many": "Held by {n} libraries",
-        "pager.prev": "Previous",
-        "pager.next": "Next",
-        "pager.label": "Pages",
-        "facets.label": "Refine results",
-        "footer": "Records harvested from {n} partner libraries.",
-        "facet.library": "Library",
-        "facet.format": "Format",
-        "facet.language": "Language",
-        "facet.decade": "Decade",
-        "facet.subject_facet": "Subject",
-        "facet.availability": "Availability",
-        "facet.available_at": "Available at",
-        "status.available": "Available",
-        "status.on_loan": "On loan",
-        "status.not_loanable": "Library use only",
-        "status.unknown": "Ask at the library",
-        "work.contributors": "Authors and contributors",
-        "work.published": "Published",
-        "work.edition": "Edition",
-        "work.format": "Format",
-        "work.language": "Language",
-        "work.description": "Description",
-        "work.subjects": "Subjects",
-        "work.notes": "Notes",
-        "work.online": "Online",
-        "work.library": "Library",
-        "work.location": "Location",
-        "work.call_number": "Call number",
-        "work.status": "Status",
-        "work.local": "Local catalogue",
-        "work.view_at": "View at {name}",
-        "work.provenance": "Where this record comes from",
-        "work.other_editions": "Other editions",
-        "work.matched_by": "matched by {key}",
-        "error.503": "Search unavailable",
-        "error.404": "Not found",
-        "error.other": "Sorry",
-        "sort.label": "Sort by",
-        "sort.relevance": "Relevance",
-        "sort.year_desc": "Newest first",
-        "sort.year_asc": "Oldest first",
-        "sort.title": "Title",
-        "lang.switch": "中文",
-        "suggest.lead": "Did you mean",
-        "suggest.end": "?",
-        "autocomplete.one": "1 suggestion. Use the up and down arrows to choose.",
-        "autocomplete.many": "{n} suggestions. Use the up and down arrows to choose.",
-        "autocomplete.label": "Suggestions",
-        "autocomplete.title": "title",
-        "autocomplete.author": "author",
-    },
-    "zh": {
-        "site.tagline": "一次检索所有成员图书馆",
-        "search.label": "检索联合目录",
-        "search.placeholder": "题名、著者、主题或 ISBN",
-        "search.button": "检索",
-        "skip": "跳到检索结果",
-        "intro.heading": "在任一成员图书馆查找图书、乐谱或录音",
-        "refine": "筛选",
-        "results.one": "1 条结果",
-        "results.many": "{n} 条结果",
-        "results.none": "没有找到匹配的记录。请减少或更换检索词。",
-        "held.one": "1 个图书馆收藏",
-        "held.many": "{n} 个图书馆收藏",
-        "pager.prev": "上一页",
-        "pager.next": "下一页",
-        "pager.label": "分页",
-        "facets.label": "筛选结果",
-        "footer": "记录来自 {n} 个成员图书馆。",
-        "facet.library": "图书馆",
-        "facet.format": "文献类型",
-        "facet.language": "语种",
-        "facet.decade": "年代",
-        "facet.subject_facet": "主题",
-        "facet.availability": "馆藏状态",
-        "facet.available_at": "可借于",
-        "status.available": "可借",
-        "status.on_loan": "已借出",
-        "status.not_loanable": "仅限馆内阅览",
-        "status.unknown": "请咨询图书馆",
-        "work.contributors": "著者与贡献者",
-        "work.published": "出版",
-        "work.edition": "版本",
-        "work.format": "文献类型",
-        "work.language": "语种",
-        "work.description": "载体形态",
-        "work.subjects": "主题",
-        "work.notes": "附注",
-        "work.online": "在线资源",
-        "work.library": "图书馆",
-        "work.location": "馆藏地",
-        "work.call_number": "索书号",
-        "work.status": "状态",
-        "work.local": "本馆目录",
-        "work.view_at": "在{name}查看",
-        "work.provenance": "记录来源",
-        "work.other_editions": "其他版本",
-        "work.matched_by": "匹配依据 {key}",
-        "error.503": "检索暂不可用",
-        "error.404": "未找到",
-        "error.other": "抱歉",
-        "sort.label": "排序",
-        "sort.relevance": "相关度",
-        "sort.year_desc": "最新优先",
-        "sort.year_asc": "最早优先",
-        "sort.title": "题名",
-        "lang.switch": "English",
-        "suggest.lead": "您是不是要找",
-        "suggest.end": "？",
-        "autocomplete.one": "1 条建议。请用上下方向键选择。",
-        "autocomplete.many": "{n} 条建议。请用上下方向键选择。",
-        "autocomplete.label": "检索建议",
-        "autocomplete.title": "题名",
-        "autocomplete.author": "著者",
-    },
+from babel import Locale
+from babel.messages.pofile import read_po
+from flask import Flask, request
+from flask_babel import Babel, force_locale, get_translations, lazy_gettext
+from werkzeug.datastructures import LanguageAccept, MultiDict
+
+LANGUAGES = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+TRANSLATIONS = Path(__file__).with_name("translations")
+TEMPLATE = TRANSLATIONS / "messages.pot"
+_PRIMARY = re.compile(r"[-_]")
+
+FACET_LABELS = {
+    "library": lazy_gettext("Library"),
+    "format": lazy_gettext("Format"),
+    "language": lazy_gettext("Language"),
+    "decade": lazy_gettext("Decade"),
+    "subject_facet": lazy_gettext("Subject"),
+    "availability": lazy_gettext("Availability"),
+    "available_at": lazy_gettext("Available at"),
+}
+STATUS_LABELS = {
+    "available": lazy_gettext("Available"),
+    "on_loan": lazy_gettext("On loan"),
+    "not_loanable": lazy_gettext("Library use only"),
+    "unknown": lazy_gettext("Ask at the library"),
 }
 
 
-def choose_language(requested: str | None, accept_language: str | None) -> str:
-    """`?lang=` wins; otherwise the first supported language the browser asks for."""
+def init_app(app: Flask) -> Babel:
+    """Translate the app's templates and messages into the language of each request."""
+    return Babel(
+        app,
+        default_locale=DEFAULT_LANGUAGE,
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=interface_language,
+    )
+
+
+def interface_language(args: MultiDict | None = None) -> str:
+    """`?lang=` wins; otherwise the supported language the browser prefers most
+    (Accept-Language, with its quality values, negotiated by werkzeug)."""
+    requested = (request.args if args is None else args).get("lang")
     if requested in LANGUAGES:
         return requested
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    return _nearest(request.accept_languages) or DEFAULT_LANGUAGE
 
 
-def translator(language: str):
-    table = TEXT.get(language, TEXT["en"])
+def _nearest(wanted: LanguageAccept) -> str | None:
+    """The supported language the client wants most, matched on the primary subtag, so that
+    "zh-CN" asks for "zh" even when a less wanted "en" would match exactly."""
+    primary = LanguageAccept([(_PRIMARY.split(tag, 1)[0], q) for tag, q in wanted])
+    return primary.best_match(LANGUAGES)
 
-    def t(message_id: str, /, **values) -> str:
-        text = table.get(message_id) or TEXT["en"].get(message_id, message_id)
-        return text.format(**values) if values else text
 
-    return t
+def requested_language(args: MultiDict) -> str:
+    """The supported language nearest to a client's ``lang`` parameter ("zh-CN" is "zh"),
+    else the browser's preference: how the widget asks for its text."""
+    nearest = _nearest(LanguageAccept([(args.get("lang", ""), 1)]))
+    return nearest or interface_language(MultiDict())
+
+
+def other_language(language: str) -> str:
+    """The language the page's switch offers."""
+    return "zh" if language == "en" else "en"
+
+
+def language_name(language: str) -> str:
+    """A language's name in itself ("中文", "English"), for the language switch."""
+    return Locale.parse(language).display_name or language
+
+
+def facet_label(facet: str) -> str:
+    return str(FACET_LABELS.get(facet, facet))
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@cache
+def catalogue_ids() -> tuple[tuple[str, str | None], ...]:
+    """Every message of the catalogue: (msgid, plural msgid or None)."""
+    with TEMPLATE.open("rb") as pot:
+        catalog = read_po(pot)
+    return tuple((m.id[0], m.id[1]) if m.pluralizable else (m.id, None) for m in catalog if m.id)
+
+
+def plural_samples(language: str) -> dict[str, int]:
+    """One number of each CLDR plural category of `language` ("one": 1, "other": 2...), so
+    a client can pick a form with ``Intl.PluralRules``."""
+    rule = Locale.parse(language).plural_form
+    samples: dict[str, int] = {}
+    for number in range(0, 1000):
+        samples.setdefault(rule(number), number)
+    return samples
+
+
+def catalogue_messages(language: str) -> dict[str, str | dict[str, str]]:
+    """The catalogue in `language`, unformatted (placeholders such as ``%(num)d`` left in):
+    msgid -> text, or for a plural message its singular msgid -> {CLDR category: text}."""
+    samples = plural_samples(language)
+    messages: dict[str, str | dict[str, str]] = {}
+    with force_locale(language):
+        translations = get_translations()
+        for singular, plural in catalogue_ids():
+            if plural is None:
+                messages[singular] = translations.ugettext(singular)
+            else:
+                messages[singular] = {
+                    category: translations.ungettext(singular, plural, number)
+                    for category, number in samples.items()
+                }
+    return messages

@@ -140,8 +140,210 @@ def _autocomplete_schema() -> dict[str, Any]:
 def openapi_document(
     max_per_page: int, max_results: int, max_autocomplete_length: int, max_autocomplete: int
 ) -> dict[str, Any]:
-    string_list = {"type": "array", "items": {"type": "string"}}
-    holding = {
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fedcat union catalogue API",
+            "version": "1",
+            "description": "Holdings-aware search across every partner library: one result per "
+            "work, listing each library's copies.",
+        },
+        "paths": {
+            "/api/v1/search": _search_path(max_per_page, max_results),
+            "/api/v1/works/{work_id}": _work_path(),
+            "/api/v1/autocomplete": _autocomplete_path(max_autocomplete_length, max_autocomplete),
+            **_service_paths(),
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {"status": {"type": "integer"}, "error": {"type": "string"}},
+                    "required": ["status", "error"],
+                },
+                **_highlight_schemas(),
+                "AutocompleteResponse": _autocomplete_schema(),
+                **_result_schemas(),
+            }
+        },
+    }
+
+
+_STRING_LIST = {"type": "array", "items": {"type": "string"}}
+
+
+def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
+    facet_params = [
+        _param(
+            f"f.{name}",
+            f"Filter on {name}; repeat for several values (ORed within a facet).",
+            _STRING_LIST,
+            style="form",
+            explode=True,
+        )
+        for name in FACET_FIELDS
+    ]
+    return {
+        "get": {
+            "summary": "Search works: facet counts, marked matches, a spelling suggestion",
+            "parameters": [
+                _param(
+                    "q",
+                    'Query: words, "phrases", title:/author:/subject:/isbn: fields, '
+                    "AND OR NOT, -word, parentheses.",
+                    {"type": "string", "maxLength": 500},
+                ),
+                _param("page", "1-based page.", {"type": "integer", "minimum": 1}),
+                _param(
+                    "per_page",
+                    "Results per page.",
+                    {"type": "integer", "minimum": 1, "maximum": max_per_page},
+                ),
+                _param("sort", "Order of results.", {"type": "string", "enum": list(SORTS)}),
+                _param("year_from", "Earliest year.", {"type": "integer"}),
+                _param("year_to", "Latest year.", {"type": "integer"}),
+                _param(
+                    "library",
+                    "Home library id: its works and copies come first.",
+                    {"type": "string"},
+                ),
+                *facet_params,
+            ],
+            "responses": {
+                "200": {
+                    "description": f"A page of results (at most {max_results} reachable).",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/SearchResponse"}
+                        }
+                    },
+                },
+                "400": _error("A parameter or the query is not valid."),
+                "503": _error("The search engine is unavailable."),
+            },
+        }
+    }
+
+
+def _work_path() -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": "One work with every field, every holding and its other editions",
+            "parameters": [
+                {
+                    "name": "work_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": (
+                        "The work. `other_editions` lists the other works with the same "
+                        "title proper, part and first author (other editions are other "
+                        "works), newest first, at most ten."
+                    ),
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "holdings": {"type": "array"},
+                                    "other_editions": {
+                                        "type": "array",
+                                        "items": _ref("Edition"),
+                                    },
+                                },
+                                "required": ["id", "holdings", "other_editions"],
+                            }
+                        }
+                    },
+                },
+                "404": _error("No such work."),
+                "503": _error("The search engine is unavailable."),
+            },
+        }
+    }
+
+
+def _service_paths() -> dict[str, Any]:
+    """The paths that describe the service rather than search it."""
+    return {
+        "/api/v1/partners": {
+            "get": {
+                "summary": "The partner libraries",
+                "responses": {
+                    "200": {
+                        "description": "Every partner in the registry.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/api/v1/health": {
+            "get": {
+                "summary": "Whether the search engine answers, and how many works it holds",
+                "responses": {
+                    "200": _json(
+                        "The engine answers.",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "string"},
+                                "engine": {"type": "string"},
+                                "works": {"type": "integer"},
+                            },
+                        },
+                    ),
+                    "503": _error("The search engine is unavailable."),
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": _json("The OpenAPI document.", {"type": "object"})},
+            }
+        },
+        "/api/v1/messages": _messages_path(),
+    }
+
+
+def _messages_path() -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": "The interface text in one language, from the app's message catalogue",
+            "parameters": [
+                _param(
+                    "lang",
+                    "Language (BCP 47, e.g. zh or zh-CN); the nearest supported one is used, "
+                    "else the Accept-Language header decides.",
+                    {"type": "string"},
+                )
+            ],
+            "responses": {
+                "200": _json(
+                    "`messages` maps each English msgid to its text, or a plural message's "
+                    "singular msgid to its text per CLDR plural category; placeholders such "
+                    "as %(num)d are left for the client to fill.",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "lang": {"type": "string"},
+                            "messages": {"type": "object"},
+                        },
+                        "required": ["lang", "messages"],
+                    },
+                )
+            },
+        }
+    }
+
+
+def _holding_schema() -> dict[str, Any]:
+    return {
         "type": "object",
         "properties": {
             "library_id": {"type": "string"},
@@ -154,201 +356,55 @@ def openapi_document(
         },
         "required": ["library_id", "library_name", "status"],
     }
+
+
+def _result_schemas() -> dict[str, Any]:
     summary = {
         "type": "object",
         "properties": {
             "id": {"type": "string"},
             "title": {"type": "string"},
             "subtitle": {"type": "string"},
-            "contributors": string_list,
+            "contributors": _STRING_LIST,
             "year": {"type": ["integer", "null"]},
             "format": {"type": "string"},
             "language": {"type": "string"},
-            "isbns": string_list,
-            "libraries": string_list,
+            "isbns": _STRING_LIST,
+            "libraries": _STRING_LIST,
             "available": {"type": "boolean"},
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
             "highlight": _ref("Highlight"),
         },
         "required": ["id", "title", "holdings", "libraries", "highlight"],
     }
-    facet_params = [
-        _param(
-            f"f.{name}",
-            f"Filter on {name}; repeat for several values (ORed within a facet).",
-            string_list,
-            style="form",
-            explode=True,
-        )
-        for name in FACET_FIELDS
-    ]
     return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "fedcat union catalogue API",
-            "version": "1",
-            "description": "Holdings-aware search across every partner library: one result per "
-            "work, listing each library's copies.",
-        },
-        "paths": {
-            "/api/v1/search": {
-                "get": {
-                    "summary": "Search works: facet counts, marked matches, a spelling suggestion",
-                    "parameters": [
-                        _param(
-                            "q",
-                            'Query: words, "phrases", title:/author:/subject:/isbn: fields, '
-                            "AND OR NOT, -word, parentheses.",
-                            {"type": "string", "maxLength": 500},
-                        ),
-                        _param("page", "1-based page.", {"type": "integer", "minimum": 1}),
-                        _param(
-                            "per_page",
-                            "Results per page.",
-                            {"type": "integer", "minimum": 1, "maximum": max_per_page},
-                        ),
-                        _param(
-                            "sort", "Order of results.", {"type": "string", "enum": list(SORTS)}
-                        ),
-                        _param("year_from", "Earliest year.", {"type": "integer"}),
-                        _param("year_to", "Latest year.", {"type": "integer"}),
-                        _param(
-                            "library",
-                            "Home library id: its works and copies come first.",
-                            {"type": "string"},
-                        ),
-                        *facet_params,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": f"A page of results (at most {max_results} reachable).",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/SearchResponse"}
-                                }
-                            },
-                        },
-                        "400": _error("A parameter or the query is not valid."),
-                        "503": _error("The search engine is unavailable."),
-                    },
-                }
-            },
-            "/api/v1/works/{work_id}": {
-                "get": {
-                    "summary": "One work with every field, every holding and its other editions",
-                    "parameters": [
-                        {
-                            "name": "work_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": (
-                                "The work. `other_editions` lists the other works with the same "
-                                "title proper, part and first author (other editions are other "
-                                "works), newest first, at most ten."
-                            ),
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "properties": {
-                                            "id": {"type": "string"},
-                                            "holdings": {"type": "array"},
-                                            "other_editions": {
-                                                "type": "array",
-                                                "items": _ref("Edition"),
-                                            },
-                                        },
-                                        "required": ["id", "holdings", "other_editions"],
-                                    }
-                                }
-                            },
-                        },
-                        "404": _error("No such work."),
-                        "503": _error("The search engine is unavailable."),
-                    },
-                }
-            },
-            "/api/v1/autocomplete": _autocomplete_path(max_autocomplete_length, max_autocomplete),
-            "/api/v1/partners": {
-                "get": {
-                    "summary": "The partner libraries",
-                    "responses": {
-                        "200": {
-                            "description": "Every partner in the registry.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
-                    },
-                }
-            },
-            "/api/v1/health": {
-                "get": {
-                    "summary": "Whether the search engine answers, and how many works it holds",
-                    "responses": {
-                        "200": _json(
-                            "The engine answers.",
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "status": {"type": "string"},
-                                    "engine": {"type": "string"},
-                                    "works": {"type": "integer"},
-                                },
-                            },
-                        ),
-                        "503": _error("The search engine is unavailable."),
-                    },
-                }
-            },
-            "/api/v1/openapi.json": {
-                "get": {
-                    "summary": "This document",
-                    "responses": {"200": _json("The OpenAPI document.", {"type": "object"})},
-                }
-            },
-        },
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "properties": {"status": {"type": "integer"}, "error": {"type": "string"}},
-                    "required": ["status", "error"],
+        "Holding": _holding_schema(),
+        "WorkSummary": summary,
+        "SearchResponse": {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "suggestion": _ref("Suggestion"),
+                "results": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/WorkSummary"},
                 },
-                **_highlight_schemas(),
-                "AutocompleteResponse": _autocomplete_schema(),
-                "Holding": holding,
-                "WorkSummary": summary,
-                "SearchResponse": {
+                "facets": {
                     "type": "object",
-                    "properties": {
-                        "total": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                        "limit": {"type": "integer"},
-                        "suggestion": _ref("Suggestion"),
-                        "results": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/WorkSummary"},
-                        },
-                        "facets": {
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
                             "type": "object",
-                            "additionalProperties": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {
-                                        "value": {"type": "string"},
-                                        "count": {"type": "integer"},
-                                    },
-                                },
+                            "properties": {
+                                "value": {"type": "string"},
+                                "count": {"type": "integer"},
                             },
                         },
                     },
-                    "required": ["total", "suggestion", "results", "facets"],
                 },
-            }
+            },
+            "required": ["total", "suggestion", "results", "facets"],
         },
     }

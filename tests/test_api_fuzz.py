@@ -4,7 +4,10 @@ Hypothesis writes the requests; a real werkzeug server on loopback answers them 
 app over each engine. Every GET route the app's url_map has is covered (new routes are picked
 up without editing this file): its path variables get hostile segments, its query string gets
 malformed search syntax, broken percent-escapes and bad values for every parameter the search
-reads, repeated, huge, negative and non-numeric. Each test prints how many requests it sent.
+reads, repeated, huge, negative and non-numeric. The pages and the API also get arbitrary
+parameter *names* (url_for's own ``_anchor``/``_external``..., unicode, punctuation) on
+searches that offer "Did you mean", so every link a page builds meets them. Each test prints
+how many requests it sent.
 
 Set FEDCAT_FUZZ_EXAMPLES to change the number of examples per test (default 1000).
 """
@@ -53,8 +56,10 @@ class LiveApp:
 
     url: str
     routes: list[str]
+    work_ids: list[str]
     sent: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
+    last_body: bytes = b""
     _connection: http.client.HTTPConnection | None = None
 
     def get(self, target: str, headers: dict[str, str]) -> tuple[int, str, bytes]:
@@ -98,8 +103,9 @@ def live(request, tmp_path_factory):
     )
     app = create_app(Settings(data_dir=tmp, rate_limit=None), engine=engine, partners=PARTNERS)
     routes = sorted(rule.rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ()))
+    work_ids = sorted(catalog.store.work_ids())
     with serve_wsgi(app) as url:
-        yield LiveApp(url, routes)
+        yield LiveApp(url, routes, work_ids)
     db.close()
     if request.param == "elasticsearch":
         engine.drop()
@@ -305,6 +311,44 @@ PARAMETER_NAMES = st.one_of(
 )
 
 
+#: Parameter names of any shape: those url_for reads itself (and near misses), route variable
+#: names, and arbitrary unicode (controls, lone surrogates, right-to-left marks) or punctuation.
+ANY_NAME = st.one_of(
+    st.sampled_from(
+        [
+            "_anchor",
+            "_method",
+            "_external",
+            "_scheme",
+            "_EXTERNAL",
+            "_external ",
+            " _anchor",
+            "_anchor\x00",
+            "endpoint",
+            "values",
+            "work_id",
+            "filename",
+            "self",
+            "__init__",
+            "lang",
+            "q",
+            "page",
+            "library",
+            "f.library",
+            "f.",
+            ".",
+            "",
+        ]
+    ),
+    st.text(alphabet=st.characters(codec=None, exclude_categories=()), min_size=1, max_size=20),
+    st.text(string.punctuation + string.ascii_letters + "_", min_size=1, max_size=12),
+)
+#: Misspellings of the fuzz shelf's words: the pages answer them with "Did you mean".
+MISSPELT = st.sampled_from(
+    ["punishmnet", "crmie", "idoit", "dostoyevksy", "kind of bleu", "crime and punishmnet"]
+)
+
+
 def encoded(text: str) -> str:
     """Percent-encoded as a browser would (UTF-8), lone surrogates included."""
     return quote(text.encode("utf-8", "surrogatepass"), safe="")
@@ -352,6 +396,7 @@ def route_target(route: str, segments: list[str], query: str) -> str:
 
 def check_answer(live: LiveApp, target: str, headers: dict[str, str]) -> None:
     status, content_type, body = live.get(target, headers)
+    live.last_body = body
     live.sent[target.partition("?")[0].split("/")[1] or "/"] += 1
     live.statuses[status // 100 * 100] += 1
     assert status < 500, f"{status} for GET {target[:300]!r}: {body[:300]!r}"
@@ -414,6 +459,34 @@ def test_search_syntax_never_breaks_the_api_or_the_page(live, capsys):
     assert live.statuses[200] > 0, "no fuzzed search succeeded: the property tested nothing"
 
 
+def test_pages_and_api_survive_arbitrary_parameter_names(live, capsys):
+    live.sent.clear()
+    live.statuses.clear()
+    plain_api = [r for r in live.routes if r.startswith("/api/") and "<" not in r]
+    routes = ["/", "/work/<work_id>", "/api/v1/works/<work_id>", *plain_api]
+    suggested = Counter()
+
+    @FUZZ
+    @given(
+        route=st.sampled_from(routes),
+        work_id=st.sampled_from(live.work_ids),
+        q=st.one_of(MISSPELT, MISSPELT, VALUES),
+        params=st.lists(st.tuples(ANY_NAME, VALUES), min_size=1, max_size=8),
+        headers=HEADERS,
+    )
+    def property_(route, work_id, q, params, headers):
+        pairs = [("q", q), *params]
+        query = "&".join(f"{encoded(n)}={encoded(v)}" for n, v in pairs)
+        target = route_target(route, [work_id], query)
+        check_answer(live, target, headers)
+        suggested[route] += live.last_body.count(b'rel="nofollow"')
+
+    property_()
+    report(live, capsys, "arbitrary parameter names on pages and API")
+    assert set(live.sent) >= {"/", "work", "api"}
+    assert suggested["/"] > 0, "no page offered a suggestion: the links were not exercised"
+
+
 @pytest.mark.parametrize(
     "target",
     [
@@ -422,6 +495,9 @@ def test_search_syntax_never_breaks_the_api_or_the_page(live, capsys):
         "/?endpoint=x",
         "/?q=x&_scheme=https",
         "/?q=x&_external=1&_anchor=a&_method=POST",
+        "/?q=punishmnet&_anchor=x",
+        "/?q=punishmnet&_method=POST",
+        "/?q=punishmnet&_external=1&f.library=north",
         "/work/w1?endpoint=x",
         "/api/v1/works/" + "w" * 5000,
         "/work/" + "w" * 5000,

@@ -224,9 +224,9 @@ def test_hostile_partner_data_renders_inert(page, app_url):
     assert page.dialogs == []
 
 
-def _widget_page(app_url, library):
+def _widget_page(app_url, library, lang="en"):
     return static_page(
-        f"""<!doctype html><html lang="en"><head><title>Partner site</title>
+        f"""<!doctype html><html lang="{lang}"><head><title>Partner site</title>
         <style>* {{ color: red !important; display: none }} html, body {{ display: block }}</style>
         </head><body><h1 style="display:block">Our library</h1>
         <fedcat-search library="{library}" style="display:block"></fedcat-search>
@@ -292,3 +292,25 @@ def test_widget_on_unregistered_origin_is_refused_by_cors(page, app_url):
         status = widget.get_by_role("status")
         status.filter(has_text="unavailable").wait_for(timeout=10000)
         assert widget.locator("li.hit").count() == 0
+
+
+def test_widget_on_a_chinese_partner_page_speaks_chinese_from_the_shared_catalogue(
+    page, app_url, partner_port
+):
+    with serve_wsgi(_widget_page(app_url, "north", lang="zh-CN"), port=partner_port) as site:
+        page.goto(site)
+        widget = page.locator("fedcat-search")
+        box = widget.get_by_role("combobox", name="检索所有成员图书馆")
+        box.fill("kind of blue")
+        widget.get_by_role("button", name="检索").click()
+        status = widget.get_by_role("status").filter(has_text="联合目录中有")
+        status.wait_for(timeout=10000)
+        assert status.inner_text() == "联合目录中有 1 条结果"
+        first_copy = widget.locator(".copy").first
+        assert first_copy.inner_text().startswith("North City Library — 已借出")
+
+        box.fill("trian")
+        widget.get_by_role("button", name="检索").click()
+        widget.get_by_role("button", name="train").wait_for(timeout=10000)
+        assert widget.locator("p.msg").nth(1).inner_text() == "您是不是要找 train？"
+        assert page.dialogs == []

@@ -5,12 +5,13 @@
  * JSON API across origins (CORS is allowed for registered partner origins only), and puts
  * every piece of partner data into the page as text, never as HTML. Autocomplete on titles
  * and authors comes from the page's own combobox script (autocomplete.js), loaded once.
+ * Its text comes from fedcat's one message catalogue (/api/v1/messages), in the language of
+ * the element (its own or an ancestor's lang attribute); the msgids are the English text.
  */
 (() => {
   "use strict";
   const scriptUrl = new URL(document.currentScript ? document.currentScript.src : location.href);
   const apiBase = scriptUrl.origin;
-  const STATUS = { available: "Available", on_loan: "On loan", not_loanable: "Library use only", unknown: "Ask at the library" };
   const STYLE = `
     :host { all: initial; display: block; font: 15px/1.45 system-ui, sans-serif; color: #1d2327; }
     form { display: flex; gap: .4rem; position: relative; }
@@ -33,15 +34,41 @@
     .suggestions [role=option][aria-selected=true], .suggestions [role=option]:hover { background: #0a4b78; color: #fff; }
     .suggestions .field { font-size: .85em; opacity: .85; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }`;
-  const AUTOCOMPLETE = {
-    "data-autocomplete": `${apiBase}/api/v1/autocomplete`,
-    "data-list-label": "Suggestions",
-    "data-msg-one": "1 suggestion. Use the up and down arrows to choose.",
-    "data-msg-many": "{n} suggestions. Use the up and down arrows to choose.",
-    "data-field-title": "title",
-    "data-field-author": "author",
-  };
+  const catalogues = new Map();
   let autocompleteLoading = null;
+
+  /** The message catalogue in `language` (msgid -> text, or CLDR category -> text for a
+   * plural), fetched once per language; English needs none, its msgids are the text. */
+  function loadMessages(language) {
+    if (language === "en") return Promise.resolve({ language, messages: {} });
+    if (!catalogues.has(language)) {
+      const params = new URLSearchParams({ lang: language });
+      const loading = fetch(`${apiBase}/api/v1/messages?${params}`, { credentials: "omit" })
+        .then((response) => (response.ok ? response.json() : { messages: {} }))
+        .then((body) => ({ language: body.lang || "en", messages: body.messages || {} }))
+        .catch(() => ({ language: "en", messages: {} }));
+      catalogues.set(language, loading);
+    }
+    return catalogues.get(language);
+  }
+
+  /** `%(name)s` and `%(name)d` placeholders filled from `values`. */
+  function format(text, values) {
+    return text.replace(/%\((\w+)\)[sd]/g, (whole, name) => (values && name in values ? String(values[name]) : whole));
+  }
+
+  /** gettext over one loaded catalogue: the translation, or the (English) msgid. */
+  function translator(catalogue) {
+    const { language, messages } = catalogue;
+    const rules = new Intl.PluralRules(language);
+    const gettext = (msgid, values) => format(typeof messages[msgid] === "string" ? messages[msgid] : msgid, values);
+    const ngettext = (singular, plural, n, values) => {
+      const forms = messages[singular];
+      const text = forms && typeof forms === "object" ? forms[rules.select(n)] || forms.other : n === 1 ? singular : plural;
+      return format(text, { num: n, ...values });
+    };
+    return { gettext, ngettext };
+  }
 
   /** The combobox enhancer of autocomplete.js, loaded from fedcat once for every widget. */
   function loadAutocomplete() {
@@ -83,17 +110,44 @@
       style.textContent = STYLE;
       const form = el("form", { role: "search" });
       const id = "fedcat-q";
-      form.append(el("label", { for: id }, "Search all partner libraries"));
-      this._input = el("input", { id, type: "search", name: "q", placeholder: "Search all partner libraries" });
-      form.append(this._input, el("button", { type: "submit" }, "Search"));
+      this._label = el("label", { for: id });
+      form.append(this._label);
+      this._input = el("input", { id, type: "search", name: "q" });
+      this._button = el("button", { type: "submit" });
+      form.append(this._input, this._button);
       form.addEventListener("submit", (event) => { event.preventDefault(); this.search(this._input.value); });
       this._status = el("p", { class: "msg", role: "status", "aria-live": "polite" });
       this._suggestion = el("p", { class: "msg" });
       this._list = el("ol");
       this._root.append(style, form, this._status, this._suggestion, this._list);
-      for (const [name, value] of Object.entries(AUTOCOMPLETE)) this._input.setAttribute(name, value);
+      this._input.setAttribute("data-autocomplete", `${apiBase}/api/v1/autocomplete`);
+      this.translate(translator({ language: "en", messages: {} }));
+      const language = (this.closest("[lang]")?.getAttribute("lang") || "en").trim().toLowerCase();
+      const translated = loadMessages(language.split("-")[0] === "en" ? "en" : language).then((catalogue) => this.translate(translator(catalogue)));
       // an enhancement: if it cannot load, the box stays a plain search box
-      loadAutocomplete().then((enhance) => enhance(this._input), () => {});
+      Promise.all([loadAutocomplete(), translated]).then(([enhance]) => enhance(this._input), () => {});
+    }
+
+    /** Put the interface text of `t` (a translator) on the widget's controls. */
+    translate(t) {
+      this._t = t;
+      const { gettext, ngettext } = t;
+      const prompt = gettext("Search all partner libraries");
+      this._label.textContent = prompt;
+      this._input.setAttribute("placeholder", prompt);
+      this._button.textContent = gettext("Search");
+      const suggestions = (n, values) => ngettext("%(num)s suggestion. Use the up and down arrows to choose.", "%(num)s suggestions. Use the up and down arrows to choose.", n, values);
+      this._input.setAttribute("data-list-label", gettext("Suggestions"));
+      this._input.setAttribute("data-msg-one", suggestions(1));
+      this._input.setAttribute("data-msg-many", suggestions(2, { num: "{n}" }));
+      this._input.setAttribute("data-field-title", gettext("title"));
+      this._input.setAttribute("data-field-author", gettext("author"));
+    }
+
+    statusLabel(status) {
+      const { gettext } = this._t;
+      const labels = { available: gettext("Available"), on_loan: gettext("On loan"), not_loanable: gettext("Library use only"), unknown: gettext("Ask at the library") };
+      return labels[status] || status;
     }
 
     get library() { return (this.getAttribute("library") || "").trim(); }
@@ -102,7 +156,8 @@
       this._list.replaceChildren();
       this._suggestion.replaceChildren();
       if (!text.trim()) return;
-      this._status.textContent = "Searching…";
+      const { gettext } = this._t;
+      this._status.textContent = gettext("Searching…");
       const params = new URLSearchParams({ q: text, per_page: this.getAttribute("results") || "5" });
       if (this.library) params.set("library", this.library);
       try {
@@ -111,17 +166,19 @@
         if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
         this.render(body, text);
       } catch (error) {
-        this._status.textContent = `Search is unavailable: ${error.message}`;
+        this._status.textContent = gettext("Search is unavailable: %(reason)s", { reason: error.message });
       }
     }
 
     render(body, text) {
-      this._status.textContent = `${body.total} result${body.total === 1 ? "" : "s"} in the consortium`;
+      const { gettext, ngettext } = this._t;
+      this._status.textContent = ngettext("%(num)d result in the consortium", "%(num)d results in the consortium", body.total);
       if (body.suggestion) {
         const corrected = body.suggestion.q;
         const retry = el("button", { type: "button", class: "suggestion" }, corrected);
         retry.addEventListener("click", () => { this._input.value = corrected; this.search(corrected); });
-        this._suggestion.append("Did you mean ", retry, "?");
+        const [before, after] = gettext("Did you mean %(suggestion)s?").split("%(suggestion)s");
+        this._suggestion.append(before, retry, after || "");
       }
       for (const work of body.results) {
         const item = el("li", { class: "hit" });
@@ -134,13 +191,13 @@
           const line = el("div", { class: "copy" });
           line.append(el("span", { class: h.library_id === this.library ? "here" : "" }, h.library_name));
           line.append(document.createTextNode(" — "));
-          line.append(el("span", { class: h.status }, STATUS[h.status] || h.status));
+          line.append(el("span", { class: h.status }, this.statusLabel(h.status)));
           if (h.call_number) line.append(document.createTextNode(` · ${h.call_number}`));
           item.append(line);
         }
         this._list.append(item);
       }
-      const more = el("a", { href: `${apiBase}/?${new URLSearchParams({ q: text, library: this.library })}`, target: "_blank", rel: "noopener" }, "See all results");
+      const more = el("a", { href: `${apiBase}/?${new URLSearchParams({ q: text, library: this.library })}`, target: "_blank", rel: "noopener" }, gettext("See all results"));
       const last = el("li");
       last.append(more);
       this._list.append(last);

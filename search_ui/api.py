@@ -1,0 +1,62 @@
+"""The JSON API under /api/v1/, described by `search_ui.openapi`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from indexer.editions import other_editions
+from search_ui import i18n
+from search_ui.extension import fedcat
+from search_ui.openapi import openapi_document
+from search_ui.request_params import MAX_PER_PAGE, MAX_RESULTS, is_work_id
+from search_ui.suggestions import MAX_AUTOCOMPLETE, MAX_AUTOCOMPLETE_LENGTH, autocomplete
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.get("/search")
+def search() -> Response:
+    _, response = fedcat().search(request.args)
+    return jsonify(response)
+
+
+@blueprint.get("/works/<work_id>")
+def work(work_id: str) -> Response:
+    engine = fedcat().engine
+    payload = engine.get(work_id) if is_work_id(work_id) else None
+    if payload is None:
+        abort(404, description=f"no work with id {work_id[:40]!r}")
+    return jsonify({**payload, "other_editions": other_editions(engine, payload)})
+
+
+@blueprint.get("/autocomplete", endpoint="autocomplete")
+def complete() -> Response:
+    return jsonify(autocomplete(fedcat().engine, request.args))
+
+
+@blueprint.get("/partners")
+def partners() -> Response:
+    listed = [{"id": p.id, "name": p.name, "location": p.location} for p in fedcat().partners]
+    return jsonify({"partners": listed})
+
+
+@blueprint.get("/messages")
+def messages() -> Response:
+    """The interface text of the widget in the asked language, from the shared catalogue."""
+    language = i18n.requested_language(request.args)
+    return jsonify({"lang": language, "messages": i18n.catalogue_messages(language)})
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(
+        openapi_document(MAX_PER_PAGE, MAX_RESULTS, MAX_AUTOCOMPLETE_LENGTH, MAX_AUTOCOMPLETE)
+    )
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    shared = fedcat()
+    return jsonify(
+        {"status": "ok", "engine": shared.settings.engine, "works": shared.engine.count()}
+    )

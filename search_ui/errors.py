@@ -1,0 +1,102 @@
+"""Errors and headers for every blueprint: clear messages, never a stack trace.
+
+API errors (under /api/) are JSON ``{"status", "error"}``; page errors are the error page.
+Every answer carries the protective headers; the API is readable cross-origin by registered
+partner origins only.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from flask import Blueprint, Response, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from indexer.engine import EngineError, EngineUnavailable
+from search_ui.extension import fedcat
+from search_ui.query_parser import BadQuery
+from search_ui.ratelimit import retry_after
+from search_ui.request_params import BadParameter
+
+log = logging.getLogger(__name__)
+#: Seconds a client is told to wait (Retry-After) when the search engine is unavailable.
+UNAVAILABLE_RETRY_AFTER = 10
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+#: Scripts partner pages load from us (the widget and the autocomplete it uses).
+CROSS_ORIGIN_SCRIPTS = ("/widget.js", "/autocomplete.js")
+
+blueprint = Blueprint("errors", __name__)
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error(status: int, message: str) -> Response:
+    """The error answer: JSON for the API, the error page for the pages."""
+    if is_api():
+        body = jsonify({"status": status, "error": message})
+    else:
+        body = render_template("error.html", status=status, message=message)
+    return make_response(body, status)
+
+
+@blueprint.after_app_request
+def protective_headers(response: Response) -> Response:
+    """Security headers everywhere; CORS on the API for registered partner origins only."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if is_api():
+        response.vary.add("Origin")  # a cache must not serve one origin's answer to another
+        origin = request.headers.get("Origin")
+        if origin in fedcat().partner_origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+    if request.path.endswith(CROSS_ORIGIN_SCRIPTS):
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@blueprint.app_errorhandler(BadQuery)
+@blueprint.app_errorhandler(BadParameter)
+def bad_request(exc: ValueError) -> Response:
+    return error(400, str(exc))
+
+
+@blueprint.app_errorhandler(EngineUnavailable)
+def unavailable(exc: EngineUnavailable) -> Response:
+    log.warning("search engine unavailable: %s", exc)
+    response = error(503, "The search service is unavailable right now. Please try again shortly.")
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+@blueprint.app_errorhandler(RateLimitExceeded)
+def too_many_requests(exc: RateLimitExceeded) -> Response:
+    response = error(429, "Too many requests from this client. Please wait and try again.")
+    response.headers["Retry-After"] = str(retry_after(fedcat().limiter))
+    return response
+
+
+@blueprint.app_errorhandler(EngineError)
+@blueprint.app_errorhandler(sqlite3.Error)
+def engine_error(exc: Exception) -> Response:
+    log.error("search failed: %s", exc)
+    return error(500, "The search failed. The problem has been logged.")
+
+
+@blueprint.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Response:
+    return error(exc.code or 500, exc.description or exc.name)
+
+
+@blueprint.app_errorhandler(Exception)
+def unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error")
+    return error(500, "Something went wrong. The problem has been logged.")

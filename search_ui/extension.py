@@ -1,0 +1,63 @@
+"""What the blueprints share: settings, the partner registry and the search engine.
+
+`create_app` puts one `Fedcat` on ``app.extensions["fedcat"]``; a view reads it with
+`fedcat()`. A new blueprint (staff, patron) gets everything it needs from there, so adding
+one never means threading another argument through the app factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_limiter import Limiter
+
+from config.partners import Partner
+from config.settings import Settings
+from indexer.engine import SearchEngine
+from indexer.query import SearchRequest
+from search_ui.request_params import Params, search_request_from_params, single_value
+from search_ui.results import search_response
+from search_ui.suggestions import spelling_suggestion
+
+EXTENSION = "fedcat"
+
+
+@dataclass
+class Fedcat:
+    """The app's shared state. The engine is opened on first use, so the app starts (and
+    answers 503 with a message) while the search engine is still down."""
+
+    settings: Settings
+    partners: list[Partner]
+    open_engine: Callable[[], SearchEngine]
+    _engine: SearchEngine | None = None
+    #: The API's rate limiter (None: no limit), set once the app exists.
+    limiter: Limiter | None = None
+    by_id: dict[str, Partner] = field(init=False)
+    partner_origins: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: p for p in self.partners}
+        self.partner_origins = frozenset(o for p in self.partners for o in p.origins)
+
+    @property
+    def engine(self) -> SearchEngine:
+        if self._engine is None:
+            self._engine = self.open_engine()
+        return self._engine
+
+    def search(self, params: Params) -> tuple[SearchRequest, dict[str, Any]]:
+        """The search the URL parameters ask for, and its answer with a spelling suggestion."""
+        search = search_request_from_params(params, known_libraries=set(self.by_id))
+        result = self.engine.search(search)
+        typed = single_value(params, "q") or ""
+        suggestion = spelling_suggestion(self.engine, search, typed, result.total)
+        return search, search_response(search, result, suggestion)
+
+
+def fedcat() -> Fedcat:
+    """The shared state of the app handling the current request."""
+    return current_app.extensions[EXTENSION]

@@ -1,0 +1,84 @@
+"""The patron's pages: the search page and the record page of a work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+
+from indexer.editions import other_editions
+from search_ui import i18n
+from search_ui.extension import fedcat
+from search_ui.links import (
+    active_filters,
+    facet_url,
+    language_url,
+    link,
+    page_url,
+    suggestion_url,
+)
+from search_ui.request_params import is_work_id
+from search_ui.results import order_holdings
+
+blueprint = Blueprint("pages", __name__)
+
+
+@blueprint.get("/")
+def search_page() -> str:
+    partners = fedcat().partners
+    if not request.args.get("q") and not any(k.startswith("f.") for k in request.args):
+        return render_template("search.html", response=None, search=None, partners=partners)
+    search, response = fedcat().search(request.args)
+    return render_template(
+        "search.html", response=response, search=search, partners=partners, args=request.args
+    )
+
+
+@blueprint.get("/work/<work_id>")
+def work_page(work_id: str) -> str:
+    shared = fedcat()
+    payload = shared.engine.get(work_id) if is_work_id(work_id) else None
+    if payload is None:
+        abort(404, description="No such work in the catalogue.")
+    library = request.args.get("library")
+    home = library if library in shared.by_id else None
+    return render_template(
+        "work.html",
+        work=payload,
+        holdings=order_holdings(payload["holdings"], home),
+        partners=shared.by_id,
+        editions=other_editions(shared.engine, payload),
+    )
+
+
+@blueprint.app_context_processor
+def page_helpers() -> dict[str, Any]:
+    """What every template may use; every link goes through `link` (search_ui.links)."""
+    args = request.args
+    lang = i18n.interface_language()
+    other = i18n.other_language(lang)
+    return {
+        "lang": lang,
+        "link": link,
+        "lang_url": language_url(args, other),
+        "lang_switch": i18n.language_name(other),
+        "active_filters": active_filters(args),
+        "facet_url": lambda facet, value: facet_url(args, facet, value),
+        "suggestion_url": lambda corrected: suggestion_url(args, corrected),
+        "prev_url": page_url(args, -1),
+        "next_url": page_url(args, +1),
+        "facet_label": i18n.facet_label,
+        "status_label": i18n.status_label,
+    }
+
+
+@blueprint.app_template_test("safe_url")
+def safe_url(value: str) -> bool:
+    """Only http(s) links from partner data become links; anything else stays text."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+@blueprint.app_template_filter("library_name")
+def library_name(library_id: str) -> str:
+    partner = fedcat().by_id.get(library_id)
+    return partner.name if partner else library_id
