@@ -22,7 +22,8 @@ from pathlib import Path
 import pymarc
 
 from config.partners import Partner
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 from indexer.normalize import MappingError
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexer.languages import language, language_name
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql
 from tests.fixtures.paths import SHARED_DATA
 from tests.test_marc_mapping import NORTH
 

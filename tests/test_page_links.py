@@ -18,7 +18,8 @@ import pytest
 
 from config.partners import Partner
 from config.settings import Settings
-from indexer.marc import marc_records_from_file, marc_to_record
+from indexer.marc import marc_to_record
+from indexer.marc_readers import marc_records_from_file
 from indexer.text import analyze
 from search_ui.app import create_app
 from tests.fixtures.paths import SHARED_DATA
