@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from ill.model import Closure, LendingRules
 from ill.routing import build_rota, normalise_status
+from ill.states import Action, Stage, Status
 from tests.fixtures.ill_builders import holdings
 
 TODAY = date(2025, 3, 3)
@@ -86,3 +88,30 @@ def test_partner_data_with_odd_statuses_and_missing_libraries_is_tolerated():
     assert [e.library_id for e in rota(odd).entries] == ["y", "z", "x"]
     assert normalise_status("not loanable") == "not_loanable"
     assert normalise_status(None) == "unknown"
+
+
+def test_the_example_in_docs_ill_md_is_what_routing_does():
+    doc = (Path(__file__).parents[1] / "docs" / "ill.md").read_text()
+    rules = [
+        LendingRules("east", ratio_lend=3, ratio_borrow=1),
+        LendingRules(
+            "west", closures=(Closure(date(2025, 3, 1), date(2025, 3, 9), "stocktaking"),)
+        ),
+    ]
+    load = {"east": (8, 5), "south": (2, 3)}
+    result = rota(
+        holdings(south="available", east="available", west="on_loan", ref="not_loanable"),
+        rules=rules,
+        load=load,
+    )
+    for entry in result.entries:
+        assert f"| {entry.library_id} | `{entry.reason}` |" in doc
+    for skip in result.skipped:
+        assert f"| {skip.library_id} | skipped: {skip.reason} |" in doc
+    assert [e.library_id for e in result.entries] == ["east", "south"]
+
+
+def test_docs_ill_md_names_every_action_and_status():
+    doc = (Path(__file__).parents[1] / "docs" / "ill.md").read_text()
+    missing = [name for name in [*Action, *Status, *Stage] if f"{name.value}" not in doc]
+    assert missing == []
