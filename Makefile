@@ -24,9 +24,11 @@ test: $(STAMP)
 	.ci/setup-browser.sh
 	.ci/setup-tools.sh
 	.ci/elasticsearch.sh start
+	.ci/postgres.sh start
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . ; status=$$?; \
-	if [ $$status -eq 0 ]; then FEDCAT_ES_URL=$$(.ci/elasticsearch.sh url) $(BIN)/pytest -ra; status=$$?; fi; \
-	.ci/elasticsearch.sh stop; exit $$status
+	if [ $$status -eq 0 ]; then FEDCAT_ES_URL=$$(.ci/elasticsearch.sh url) \
+	  FEDCAT_PG_URL=$$(.ci/postgres.sh url) $(BIN)/pytest -ra; status=$$?; fi; \
+	.ci/postgres.sh stop; .ci/elasticsearch.sh stop; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,102 @@
+"""The tables of the request store, as SQLAlchemy Core objects, for the store's queries.
+
+The migrations in `ill/migrations/versions` create and change these tables; this module
+describes the newest schema, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC out, on SQLite (naive text) and PostgreSQL alike."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+requests = sa.Table(
+    "ill_requests",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("work_id", sa.String(200), nullable=False),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("patron_ref", sa.String(200), nullable=False),
+    sa.Column("borrowing_library", sa.String(100), nullable=False),
+    sa.Column("service", sa.String(10), nullable=False),
+    sa.Column("citation", sa.Text),  # JSON
+    sa.Column("pickup_location", sa.Text, nullable=False, server_default=""),
+    sa.Column("needed_by", sa.Date),
+    sa.Column("state", sa.String(80), nullable=False),
+    sa.Column("status", sa.String(40)),
+    sa.Column("is_open", sa.Boolean, nullable=False),
+    sa.Column("lender", sa.String(100)),
+    sa.Column("rota", sa.Text, nullable=False),  # JSON list
+    sa.Column("skipped", sa.Text, nullable=False),  # JSON list
+    sa.Column("rota_position", sa.Integer, nullable=False),
+    sa.Column("due_date", sa.Date),
+    sa.Column("loan_condition", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+events = sa.Table(
+    "ill_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(40), sa.ForeignKey("ill_requests.id"), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("from_state", sa.String(80)),
+    sa.Column("to_state", sa.String(80), nullable=False),
+    sa.Column("lender", sa.String(100)),
+    sa.Column("reason", sa.String(100), nullable=False, server_default=""),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+lending_rules = sa.Table(
+    "ill_lending_rules",
+    metadata,
+    sa.Column("library_id", sa.String(100), primary_key=True),
+    sa.Column("lends", sa.Boolean, nullable=False),
+    sa.Column("loan_period_days", sa.Integer, nullable=False),
+    sa.Column("daily_cap", sa.Integer),
+    sa.Column("closures", sa.Text, nullable=False),  # JSON list of {first, last, note}
+    sa.Column("ratio_lend", sa.Integer, nullable=False),
+    sa.Column("ratio_borrow", sa.Integer, nullable=False),
+)
+
+sa.Index("ill_requests_patron_work", requests.c.patron_ref, requests.c.work_id)
+#: the database itself refuses a second open request by a patron for a work, even under races
+sa.Index(
+    "ill_one_open_request_per_work",
+    requests.c.patron_ref,
+    requests.c.work_id,
+    unique=True,
+    sqlite_where=requests.c.is_open,
+    postgresql_where=requests.c.is_open,
+)
+sa.Index("ill_events_request", events.c.request_id, events.c.seq)
+sa.Index("ill_requests_lender_open", requests.c.lender, requests.c.is_open)
+sa.Index("ill_events_action_at", events.c.action, events.c.at)

@@ -1,0 +1,311 @@
+"""Where requests live: one small interface, an SQLite and a PostgreSQL back end.
+
+SQLite (a file in the data directory) is the embedded default; PostgreSQL is for consortia
+whose several web hosts must share request state. Both run the same SQLAlchemy Core queries and
+the same Alembic migrations, applied when the store opens. Every change is one transaction: the
+request row and its timeline events are written together or not at all, and a version column
+makes two staff acting at once end with one winner and one `RequestConflict`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection, Engine
+
+from ill import schema
+from ill.errors import RequestConflict, RequestNotFound, RequestRefused
+from ill.model import Citation, Closure, LendingRules, Request, RotaEntry, Skip, TimelineEvent
+from ill.states import Action, Role, State
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "ill_alembic_version"
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` in place (from empty, or from any older revision)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+class RequestStore:
+    """Request state over any SQLAlchemy engine; the subclasses only say how to connect."""
+
+    backend = "sql"
+
+    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+        self.engine = engine
+        if migrate:
+            upgrade(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # requests -----------------------------------------------------------------------------
+
+    def create(self, request: Request, events: Sequence[TimelineEvent]) -> Request:
+        """Store a new request with its first events; refuses a second open one for a work."""
+        request.version = 1
+        try:
+            with self._tx() as tx:
+                tx.execute(schema.requests.insert().values(**_request_row(request)))
+                _insert_events(tx, events)
+        except sa.exc.IntegrityError as exc:
+            request.version = 0
+            raise RequestRefused(
+                f"patron {request.patron_ref} already has an open request for this work"
+            ) from exc
+        return request
+
+    def save(self, request: Request, events: Sequence[TimelineEvent]) -> Request:
+        """Write the changed request and its events if nobody else changed it since it was read.
+
+        `request.version` is the version that was read; on success it is the new one.
+        """
+        row = _request_row(request)
+        row["version"] = request.version + 1
+        table = schema.requests
+        with self._tx() as tx:
+            result = tx.execute(
+                table.update()
+                .where(table.c.id == request.id, table.c.version == request.version)
+                .values(**row)
+            )
+            if result.rowcount != 1:
+                raise RequestConflict(request.id, request.version)
+            _insert_events(tx, events)
+        request.version += 1
+        return request
+
+    def get(self, request_id: str) -> Request:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                schema.requests.select().where(schema.requests.c.id == request_id)
+            ).first()
+        if row is None:
+            raise RequestNotFound(request_id)
+        return _request_from_row(row._mapping)
+
+    def find(
+        self,
+        *,
+        patron_ref: str | None = None,
+        borrowing_library: str | None = None,
+        lender: str | None = None,
+        work_id: str | None = None,
+        open_only: bool = False,
+    ) -> list[Request]:
+        """Requests matching every given filter, newest first (for queues and "My requests")."""
+        table = schema.requests
+        query = table.select().order_by(table.c.created_at.desc(), table.c.id)
+        for column, value in (
+            (table.c.patron_ref, patron_ref),
+            (table.c.borrowing_library, borrowing_library),
+            (table.c.lender, lender),
+            (table.c.work_id, work_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if open_only:
+            query = query.where(table.c.is_open.is_(True))
+        with self.engine.connect() as connection:
+            return [_request_from_row(row._mapping) for row in connection.execute(query)]
+
+    def awaiting_answer(self, sent_before: datetime) -> list[Request]:
+        """Requests a lender received before `sent_before` and has not answered at all."""
+        table = schema.requests
+        query = table.select().where(
+            table.c.status == "RequestReceived",
+            table.c.is_open.is_(True),
+            table.c.sent_at < sent_before,
+        )
+        with self.engine.connect() as connection:
+            return [_request_from_row(row._mapping) for row in connection.execute(query)]
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            query = sa.select(sa.func.count()).select_from(schema.requests)
+            return connection.execute(query).scalar_one()
+
+    # timeline and load ----------------------------------------------------------------------
+
+    def timeline(self, request_id: str) -> list[TimelineEvent]:
+        table = schema.events
+        query = table.select().where(table.c.request_id == request_id).order_by(table.c.seq)
+        with self.engine.connect() as connection:
+            return [_event_from_row(row._mapping) for row in connection.execute(query)]
+
+    def open_load(self) -> dict[str, tuple[int, int]]:
+        """Per library: (active lending, active borrowing) — open requests with a lender."""
+        table = schema.requests
+        load: dict[str, list[int]] = {}
+        with self.engine.connect() as connection:
+            for column, slot in ((table.c.lender, 0), (table.c.borrowing_library, 1)):
+                query = (
+                    sa.select(column, sa.func.count())
+                    .where(table.c.is_open.is_(True), table.c.lender.is_not(None))
+                    .group_by(column)
+                )
+                for library, count in connection.execute(query):
+                    load.setdefault(library, [0, 0])[slot] = count
+        return {library: (lend, borrow) for library, (lend, borrow) in load.items()}
+
+    def received_since(self, since: datetime) -> dict[str, int]:
+        """New requests each lender received since `since` (for daily caps)."""
+        table = schema.events
+        query = (
+            sa.select(table.c.lender, sa.func.count())
+            .where(table.c.action == Action.SendToLender.value, table.c.at >= since)
+            .group_by(table.c.lender)
+        )
+        with self.engine.connect() as connection:
+            return {lender: count for lender, count in connection.execute(query)}
+
+    # lending rules --------------------------------------------------------------------------
+
+    def set_rules(self, rules: LendingRules) -> None:
+        """Create or replace one library's lending rules (the operator's settings)."""
+        table = schema.lending_rules
+        row = _rules_row(rules)
+        with self._tx() as tx:
+            tx.execute(table.delete().where(table.c.library_id == rules.library_id))
+            tx.execute(table.insert().values(**row))
+
+    def rules(self) -> dict[str, LendingRules]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(schema.lending_rules.select())
+            return {row.library_id: _rules_from_row(row._mapping) for row in rows}
+
+
+class SqliteRequestStore(RequestStore):
+    """The embedded default: one SQLite file (WAL, so readers never wait for a writer)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
+        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        super().__init__(engine, migrate=migrate)
+
+
+class PostgresRequestStore(RequestStore):
+    """Shared state for several web hosts, through psycopg 3."""
+
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, *, migrate: bool = True) -> None:
+        url = sa.engine.make_url(dsn).set(drivername="postgresql+psycopg")
+        super().__init__(sa.create_engine(url, pool_pre_ping=True), migrate=migrate)
+
+
+def open_store(location: str | Path) -> RequestStore:
+    """The one loader: a postgresql:// DSN gives PostgreSQL, anything else an SQLite file."""
+    text = str(location)
+    if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return PostgresRequestStore(text.replace("postgres://", "postgresql://", 1))
+    return SqliteRequestStore(Path(text))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+# rows <-> records ---------------------------------------------------------------------------
+
+
+def _insert_events(tx: Connection, events: Sequence[TimelineEvent]) -> None:
+    if events:
+        tx.execute(schema.events.insert(), [_event_row(event) for event in events])
+
+
+def _request_row(request: Request) -> dict[str, Any]:
+    row = {
+        key: getattr(request, key)
+        for key in (
+            "id", "work_id", "title", "patron_ref", "borrowing_library", "service",
+            "pickup_location", "needed_by", "lender", "rota_position", "due_date",
+            "loan_condition", "outcome_note", "created_at", "sent_at", "updated_at", "version",
+        )
+    }  # fmt: skip
+    row["citation"] = json.dumps(asdict(request.citation)) if request.citation else None
+    row["state"] = request.state.name
+    row["status"] = request.state.status.value if request.state.status else None
+    row["is_open"] = request.is_open
+    row["rota"] = json.dumps([asdict(entry) for entry in request.rota])
+    row["skipped"] = json.dumps([asdict(skip) for skip in request.skipped])
+    return row
+
+
+def _request_from_row(row: Any) -> Request:
+    data = {key: row[key] for key in row.keys() if key not in ("status", "is_open")}
+    data["state"] = State.parse(row["state"])
+    data["citation"] = Citation(**json.loads(row["citation"])) if row["citation"] else None
+    data["rota"] = [RotaEntry(**entry) for entry in json.loads(row["rota"])]
+    data["skipped"] = [Skip(**skip) for skip in json.loads(row["skipped"])]
+    return Request(**data)
+
+
+def _event_row(event: TimelineEvent) -> dict[str, Any]:
+    row = asdict(event)
+    row["role"] = event.role.value
+    row["action"] = event.action.value
+    row["from_state"] = event.from_state.name if event.from_state else None
+    row["to_state"] = event.to_state.name
+    return row
+
+
+def _event_from_row(row: Any) -> TimelineEvent:
+    data = {key: row[key] for key in row.keys() if key != "seq"}
+    data["role"] = Role(row["role"])
+    data["action"] = Action(row["action"])
+    data["from_state"] = State.parse(row["from_state"]) if row["from_state"] else None
+    data["to_state"] = State.parse(row["to_state"])
+    return TimelineEvent(**data)
+
+
+def _rules_row(rules: LendingRules) -> dict[str, Any]:
+    row = asdict(rules)
+    row["closures"] = json.dumps(
+        [
+            {"first": c.first.isoformat(), "last": c.last.isoformat(), "note": c.note}
+            for c in rules.closures
+        ]
+    )
+    return row
+
+
+def _rules_from_row(row: Any) -> LendingRules:
+    data = dict(row)
+    data["closures"] = tuple(
+        Closure(date.fromisoformat(c["first"]), date.fromisoformat(c["last"]), c["note"])
+        for c in json.loads(row["closures"])
+    )
+    return LendingRules(**data)
