@@ -305,6 +305,7 @@ class AccountStore:
                         locked_until=sa.case((left < free, None), else_=table.c.locked_until),
                     )
                 )
+                tx.execute(table.delete().where(table.c.key == key, table.c.failures <= 0))
 
     def throttle_state(self, key: str) -> tuple[int, datetime | None]:
         """(failures, locked until) for one key; (0, None) when it has no row."""
