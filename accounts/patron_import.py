@@ -6,7 +6,8 @@ its export and loads it again; it never has to work out which half of a file wen
 Good files are upserted by card number within the library in one transaction.
 
 Columns (header row, any order, names case-insensitive, spaces or '-' as '_'):
-`card_number`, `name`, `email` (required; an e-mail cell may be empty), `pin` (optional).
+`card_number` (or `card`), `name`, `email` (or `e-mail`; required, but a cell may be empty),
+`pin` (optional).
 Other columns are ignored and named in the report: fedcat keeps no other patron data. A patron
 new to fedcat without a PIN cell gets a generated PIN, returned once in the report; an existing
 patron without one keeps their PIN. The file is UTF-8, with or without a byte-order mark.
@@ -33,6 +34,8 @@ log = logging.getLogger("accounts")
 
 REQUIRED = ("card_number", "name", "email")
 OPTIONAL = ("pin",)
+#: other spellings of the column names that library systems export
+ALIASES = {"card": "card_number", "cardnumber": "card_number", "e_mail": "email"}
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def _columns(header: list[str] | None) -> tuple[dict[str, int], list[str]]:
             1, "no header row: the first line must name the columns " + ", ".join(REQUIRED)
         )
     names = [cell.strip().lower().replace(" ", "_").replace("-", "_") for cell in header]
+    names = [ALIASES.get(name, name) for name in names]
     if len(names) == 1 and ";" in names[0]:
         raise _refused(1, "columns are separated by ';': save the file with commas (CSV)")
     repeated = sorted({n for n in names if names.count(n) > 1 and n})
