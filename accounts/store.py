@@ -6,12 +6,14 @@ the same SQLAlchemy Core queries and the same Alembic migrations, applied when t
 with a version table of their own (`accounts_alembic_version`), so the account tables can sit
 in the database of the ILL request store. The store keeps rows; `accounts.service` decides.
 
-Engines are made with `hide_parameters=True`: SQL logging or an error message then never
-carries a card number, e-mail address or hash.
+Engines are made with `hide_parameters=True` and log through their own logger, which drops
+SQLAlchemy's DEBUG records (result rows): SQL logging or an error message then never carries a
+card number, name, e-mail address or hash, whatever level an operator sets.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,19 @@ from accounts.model import Account, ApiToken, Role, Session, ThrottlePolicy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "accounts_alembic_version"
+#: SQLAlchemy names an engine's logger after its `logging_name`
+ENGINE_LOGGING_NAME = "accounts"
+
+
+class _NoRows(logging.Filter):
+    """SQLAlchemy logs result rows at DEBUG; rows of these tables are patron data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+logging.getLogger(f"sqlalchemy.engine.Engine.{ENGINE_LOGGING_NAME}").addFilter(_NoRows())
+_ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True, "logging_name": ENGINE_LOGGING_NAME}
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -369,7 +384,7 @@ class SqliteAccountStore(AccountStore):
 
     def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
         engine = sa.create_engine(
-            f"sqlite:///{path}", connect_args={"timeout": 30}, hide_parameters=True
+            f"sqlite:///{path}", connect_args={"timeout": 30}, **_ENGINE_OPTIONS
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         super().__init__(engine, migrate=migrate)
@@ -382,7 +397,7 @@ class PostgresAccountStore(AccountStore):
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
         url = sa.engine.make_url(dsn).set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, **_ENGINE_OPTIONS)
         super().__init__(engine, migrate=migrate)
 
 
