@@ -167,6 +167,17 @@ def _write_pins(out, pins: dict[str, str]) -> None:
     writer.writerows(sorted(pins.items()))
 
 
+@users.command("remove")
+@click.argument("account_id", type=int)
+@click.confirmation_option(prompt="Remove this account and its sessions?")
+@click.pass_context
+@_errors
+def remove(ctx, account_id: int) -> None:
+    """Delete ACCOUNT_ID and its sessions (the patron or staff member is gone from fedcat)."""
+    _service(ctx).remove_account(account_id)
+    click.echo(f"removed account {account_id}")
+
+
 @users.command("revoke-sessions")
 @click.argument("account_id", type=int)
 @click.pass_context

@@ -50,9 +50,8 @@ class PatronLine:
 def import_patrons(service: AccountService, library_id: str, data: bytes) -> ImportReport:
     """Check the whole file, then upsert it; raises `ImportRefused` with nothing written."""
     try:
-        patrons, ignored = read_patron_file(data)
+        patrons, ignored = read_patron_file(library_id, data)
     except ImportRefused as refused:
-        refused = ImportRefused(library_id, refused.problems)
         lines = ", ".join(str(p.line) for p in refused.problems[:20])
         log.warning(
             "patron import for %s refused: %d problem(s), line(s) %s",
@@ -70,9 +69,10 @@ def import_patrons(service: AccountService, library_id: str, data: bytes) -> Imp
             pin = report.new_pins[patron.card_number] = generate_pin()
         secret_hash = service.hasher.hash(pin) if pin is not None else None
         rows.append(PatronRow(patron.card_number, patron.name, patron.email, secret_hash))
-    report.created, report.updated, report.unchanged = service.store.upsert_patrons(
-        library_id, rows
-    )
+    done = service.store.upsert_patrons(library_id, rows)
+    report.created, report.updated, report.unchanged = done.created, done.updated, done.unchanged
+    if done.new_secret:  # a new PIN ends the sessions begun with the old one
+        service.store.delete_sessions_of(done.new_secret)
     log.info(
         "patron import for %s: %d created, %d updated, %d unchanged",
         library_id,
@@ -83,8 +83,20 @@ def import_patrons(service: AccountService, library_id: str, data: bytes) -> Imp
     return report
 
 
-def read_patron_file(data: bytes) -> tuple[list[PatronLine], list[str]]:
+def read_patron_file(library_id: str, data: bytes) -> tuple[list[PatronLine], list[str]]:
     """The checked patrons of a file and the names of ignored columns, or `ImportRefused`."""
+    try:
+        return _read(data)
+    except _Refused as refused:
+        raise ImportRefused(library_id, refused.problems) from None
+
+
+class _Refused(Exception):
+    def __init__(self, problems: list[RowProblem]) -> None:
+        self.problems = problems
+
+
+def _read(data: bytes) -> tuple[list[PatronLine], list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -98,7 +110,7 @@ def read_patron_file(data: bytes) -> tuple[list[PatronLine], list[str]]:
     except csv.Error as exc:
         raise _refused(reader.line_num, f"not valid CSV ({exc})") from None
     if problems:
-        raise ImportRefused("?", problems)
+        raise _Refused(problems)
     return patrons, ignored
 
 
@@ -160,5 +172,5 @@ def _patron(line: int, cells: list[str], columns: dict[str, int]) -> PatronLine:
     )
 
 
-def _refused(line: int, message: str) -> ImportRefused:
-    return ImportRefused("?", [RowProblem(line, message)])
+def _refused(line: int, message: str) -> _Refused:
+    return _Refused([RowProblem(line, message)])

@@ -11,12 +11,14 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from accounts import fields
 from accounts.errors import (
     AccountError,
+    AccountNotFound,
     SessionInvalid,
     SignInRefused,
     SignInThrottled,
@@ -42,6 +44,8 @@ log = logging.getLogger("accounts")
 TOKEN_PREFIX = "fedcat_"
 #: an API token's last-used time is written at most this often (one write per call is waste)
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+#: likewise a session's last-seen time: the idle timeout is kept to within this
+SESSION_TOUCH_EVERY = timedelta(seconds=30)
 DEFAULT_SESSIONS = SessionPolicy()
 DEFAULT_THROTTLE = ThrottlePolicy()
 
@@ -93,7 +97,7 @@ class AccountService:
             card_number=fields.card_number(card_number),
             name=fields.name(name),
             email=fields.email(email),
-            secret_hash=self.hasher.hash(fields.pin(pin if pin is not None else generated)),
+            secret_hash=self.hasher.hash(fields.pin(generated or pin or "")),
         )
         log.info("added patron account %d (library %s)", account.id, account.library_id)
         return account, generated
@@ -130,6 +134,15 @@ class AccountService:
         ended = self.store.delete_sessions_of([account_id])
         log.info("new secret for account %d; %d session(s) ended", account_id, ended)
         return ended
+
+    def remove_account(self, account_id: int) -> None:
+        """Delete an account and its sessions (a patron who left, a staff member who moved).
+
+        Its throttle counter, keyed by a hash, is forgotten like any other (`purge_expired`).
+        """
+        if not self.store.delete_account(account_id):
+            raise AccountNotFound(f"no account {account_id}")
+        log.info("removed account %d", account_id)
 
     def import_patrons(self, library_id: str, source: Path | bytes) -> ImportReport:
         """Load a library's patrons from a CSV file; see `accounts.patron_import`."""
@@ -199,7 +212,8 @@ class AccountService:
             log.warning("sign-in throttled (%s) until %s", where, retry_at.isoformat())
             raise SignInThrottled(retry_at, now)
         secret_hash = found[1] if found is not None else None
-        if found is None or not self.hasher.verify(secret_hash, secret):
+        too_long = len(secret) > fields.MAX_PASSWORD  # refused unhashed: no work to be made
+        if found is None or too_long or not self.hasher.verify(secret_hash, secret):
             log.warning("sign-in refused (%s): unknown account or wrong secret", where)
             raise SignInRefused()
         account = found[0]
@@ -246,11 +260,10 @@ class AccountService:
         if now >= session.expires_at or now >= idle_end:
             self.store.delete_session(session.id)
             raise SessionInvalid("session expired: sign in again")
-        self.store.touch_session(session.id, now)
-        account = self.store.get_account(session.account_id)
-        return account, Session(
-            session.id, session.account_id, session.created_at, now, session.expires_at
-        )
+        if now - session.last_seen_at >= SESSION_TOUCH_EVERY:
+            self.store.touch_session(session.id, now)
+            session = replace(session, last_seen_at=now)
+        return self.store.get_account(session.account_id), session
 
     def sign_out(self, token: str) -> bool:
         session = self.store.session_by_token_hash(token_hash(token))
@@ -302,7 +315,7 @@ class AccountService:
         now = self.clock()
         if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_EVERY:
             self.store.touch_token(token.id, now)
-            token = ApiToken(token.id, token.library_id, token.name, token.created_at, now)
+            token = replace(token, last_used_at=now)
         return token
 
     def list_tokens(self, library_id: str | None = None) -> list[ApiToken]:

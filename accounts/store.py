@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,16 @@ class PatronRow:
     secret_hash: str | None
 
 
+@dataclass
+class PatronUpsert:
+    """What `upsert_patrons` did; `new_secret` lists existing patrons given a new PIN."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_secret: list[int] = field(default_factory=list)
+
+
 class AccountStore:
     """Account state over any SQLAlchemy engine; the subclasses only say how to connect."""
 
@@ -104,20 +114,13 @@ class AccountStore:
         card_number: str | None = None,
         username: str | None = None,
     ) -> Account:
-        row = dict(
-            library_id=library_id,
-            role=role,
-            card_number=card_number,
-            username=username,
-            name=name,
-            email=email,
-            secret_hash=secret_hash,
-        )
+        account = Account(0, library_id, role, card_number, username, name, email)
+        row = _fields(account)
+        del row["id"]
         try:
             with self._tx() as tx:
-                account_id = tx.execute(
-                    schema.accounts.insert().values(**row)
-                ).inserted_primary_key[0]
+                insert = schema.accounts.insert().values(secret_hash=secret_hash, **row)
+                account_id = tx.execute(insert.returning(schema.accounts.c.id)).scalar_one()
         except sa.exc.IntegrityError:
             if card_number is not None and self.find_patron(library_id, card_number):
                 raise AccountExists(
@@ -126,8 +129,7 @@ class AccountStore:
             if username is not None and self.find_staff(username):
                 raise AccountExists("the consortium already has this username") from None
             raise
-        row.pop("secret_hash")
-        return Account(id=account_id, **row)
+        return replace(account, id=account_id)
 
     def get_account(self, account_id: int) -> Account:
         found = self._one(schema.accounts.c.id == account_id)
@@ -181,13 +183,13 @@ class AccountStore:
                 found.update(connection.scalars(query))
         return found
 
-    def upsert_patrons(self, library_id: str, rows: Sequence[PatronRow]) -> tuple[int, int, int]:
+    def upsert_patrons(self, library_id: str, rows: Sequence[PatronRow]) -> PatronUpsert:
         """Create or update patrons by card number, all in one transaction.
 
-        Returns (created, updated, unchanged). A new patron must come with a PIN hash.
+        A new patron must come with a PIN hash; an existing one keeps theirs unless given one.
         """
         table = schema.accounts
-        counts = [0, 0, 0]
+        done = PatronUpsert()
         with self._tx() as tx:
             for row in rows:
                 where = (table.c.library_id == library_id, table.c.card_number == row.card_number)
@@ -205,17 +207,24 @@ class AccountStore:
                             secret_hash=row.secret_hash,
                         )
                     )
-                    counts[0] += 1
+                    done.created += 1
                     continue
                 changes: dict[str, str] = {"name": row.name, "email": row.email}
                 if row.secret_hash is not None:
                     changes["secret_hash"] = row.secret_hash
+                    done.new_secret.append(current.id)
                 if all(getattr(current, key) == value for key, value in changes.items()):
-                    counts[2] += 1
+                    done.unchanged += 1
                     continue
                 tx.execute(table.update().where(*where).values(**changes))
-                counts[1] += 1
-        return counts[0], counts[1], counts[2]
+                done.updated += 1
+        return done
+
+    def delete_account(self, account_id: int) -> bool:
+        """Remove an account and (by the foreign key) its sessions."""
+        table = schema.accounts
+        with self._tx() as tx:
+            return tx.execute(table.delete().where(table.c.id == account_id)).rowcount == 1
 
     # sessions -------------------------------------------------------------------------------
 
@@ -419,12 +428,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _insert_ignore(connection: Connection, key: str, now: datetime) -> sa.Executable:
     """INSERT … ON CONFLICT DO NOTHING in the connection's dialect (both have it)."""
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     values = dict(key=key, failures=0, last_failure_at=now, locked_until=None)
-    return insert(schema.throttle).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    statement = dialect.insert(schema.throttle).values(**values)
+    return statement.on_conflict_do_nothing(index_elements=["key"])
 
 
 # rows <-> records ---------------------------------------------------------------------------

@@ -181,3 +181,18 @@ def test_without_a_store_setting_it_lives_in_the_data_dir(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "accounts.sqlite").is_file()
     assert run(tokens, str(tmp_path / "accounts.sqlite"), "list").stdout.split()[1] == "east"
+
+
+def test_users_remove_asks_first_then_deletes_the_account(db):
+    service = service_over(db)
+    account, _ = service.add_patron("north", "P1", "Ann", "", "1111")
+    service.store.close()
+    kept = run(users, db, "remove", str(account.id), input="n\n")
+    assert kept.exit_code == 1
+    assert run(users, db, "list").stdout.split()[3] == "P1"
+    removed = run(users, db, "remove", str(account.id), "--yes")
+    assert removed.exit_code == 0, removed.output
+    assert removed.stdout == f"removed account {account.id}\n"
+    assert run(users, db, "list").stdout == ""
+    again = run(users, db, "remove", str(account.id), "--yes")
+    assert again.exit_code == 1 and f"no account {account.id}" in again.output

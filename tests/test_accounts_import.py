@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.errors import ImportRefused, RowProblem, SignInRefused
+from accounts.errors import ImportRefused, RowProblem, SessionInvalid, SignInRefused
 from accounts.model import Account
 from accounts.patron_import import read_patron_file
 
@@ -26,7 +26,8 @@ def write(tmp_path, text: str, *, bom: bool = False, name: str = "patrons.csv"):
 
 def problems(data: str | bytes) -> list[RowProblem]:
     with pytest.raises(ImportRefused) as refused:
-        read_patron_file(data.encode() if isinstance(data, str) else data)
+        read_patron_file("east", data.encode() if isinstance(data, str) else data)
+    assert refused.value.library_id == "east"
     return refused.value.problems
 
 
@@ -163,3 +164,15 @@ def test_broken_csv_quoting_is_refused_with_its_line():
     found = problems('card_number,name,email\nP1,"Ann" x,\n')
     assert [p.line for p in found] == [2]
     assert found[0].message.startswith("not valid CSV (")
+
+
+def test_a_new_pin_from_a_file_ends_that_patrons_sessions(account_service, tmp_path):
+    account_service.add_patron("north", "P1", "Ann", "", "1111")
+    account_service.add_patron("north", "P2", "Bo", "", "2222")
+    ann = account_service.sign_in_patron("north", "P1", "1111", "c").token
+    bo = account_service.sign_in_patron("north", "P2", "2222", "c").token
+    text = "card_number,name,email,pin\nP1,Ann,,5555\nP2,Bo,,\n"
+    account_service.import_patrons("north", write(tmp_path, text))
+    with pytest.raises(SessionInvalid):
+        account_service.session(ann)
+    assert account_service.session(bo)[0].card_number == "P2"

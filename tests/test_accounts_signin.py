@@ -297,3 +297,29 @@ def test_purge_deletes_expired_sessions_and_day_old_counters(account_service, an
         account_service.session(old)
     with account_service.store.engine.connect() as connection:
         assert connection.execute(sa.select(schema.throttle)).all() == []
+
+
+def test_last_seen_is_written_at_most_every_thirty_seconds(account_service, ann, account_clock):
+    signed_in = account_service.sign_in_patron("north", "P100", PIN, "c")
+    account_clock.advance(seconds=20)
+    assert account_service.session(signed_in.token)[1].last_seen_at == signed_in.session.created_at
+    account_clock.advance(seconds=10)
+    assert account_service.session(signed_in.token)[1].last_seen_at == account_clock.now
+    assert account_service.sessions_of(ann.id)[0].last_seen_at == account_clock.now
+
+
+def test_an_overlong_secret_is_refused_and_counted(account_service, ann):
+    with pytest.raises(SignInRefused):
+        account_service.sign_in_patron("north", "P100", "9" * 1025, "c")
+    assert account_service.store.throttle_state(login_key(account_service, ann))[0] == 1
+
+
+def test_a_removed_account_cannot_sign_in_and_its_sessions_end(account_service, ann):
+    token = account_service.sign_in_patron("north", "P100", PIN, "c").token
+    account_service.remove_account(ann.id)
+    with pytest.raises(SessionInvalid):
+        account_service.session(token)
+    with pytest.raises(SignInRefused):
+        account_service.sign_in_patron("north", "P100", PIN, "c")
+    with pytest.raises(AccountError, match=f"no account {ann.id}"):
+        account_service.remove_account(ann.id)

@@ -12,7 +12,14 @@ from alembic.runtime.migration import MigrationContext
 from accounts import schema
 from accounts.errors import AccountExists, AccountNotFound
 from accounts.model import Account
-from accounts.store import VERSION_TABLE, PatronRow, current_revision, open_store, upgrade
+from accounts.store import (
+    VERSION_TABLE,
+    PatronRow,
+    PatronUpsert,
+    current_revision,
+    open_store,
+    upgrade,
+)
 
 pytest_plugins = ["tests.fixtures.accounts_stores"]
 
@@ -130,20 +137,17 @@ def test_the_database_refuses_a_patron_without_a_card_number(account_store):
 
 
 def test_upsert_patrons_counts_and_keeps_a_pin_when_none_is_given(account_store):
-    patron(account_store, "P1", name="Ann Reader")
+    ann = patron(account_store, "P1", name="Ann Reader")
     rows = [
         PatronRow("P1", "Ann Reader", "ann@example.org", None),
         PatronRow("P2", "Bo", "", "hash-2"),
     ]
-    assert account_store.upsert_patrons("north", rows) == (1, 0, 1)
+    assert account_store.upsert_patrons("north", rows) == PatronUpsert(1, 0, 1, [])
     assert account_store.find_patron("north", "P1")[1] == "$argon2id$x"
-    assert account_store.upsert_patrons("north", [PatronRow("P1", "Ann R.", "", "new")]) == (
-        0,
-        1,
-        0,
-    )
+    again = account_store.upsert_patrons("north", [PatronRow("P1", "Ann R.", "", "new")])
+    assert again == PatronUpsert(0, 1, 0, [ann.id])
     assert account_store.find_patron("north", "P1") == (
-        Account(1, "north", "patron", "P1", None, "Ann R.", ""),
+        Account(ann.id, "north", "patron", "P1", None, "Ann R.", ""),
         "new",
     )
     assert account_store.existing_cards("north", ["P1", "P2", "P3"]) == {"P1", "P2"}
@@ -157,13 +161,16 @@ def test_a_failed_upsert_writes_nothing(account_store):
     assert account_store.list_accounts() == []
 
 
-def test_deleting_an_account_row_deletes_its_sessions(account_store):
+def test_deleting_an_account_deletes_its_sessions(account_store):
     from accounts.model import Session
 
-    ann = patron(account_store)
-    account_store.add_session(Session("s1", ann.id, NOW, NOW, NOW + timedelta(hours=1)), "th")
-    with account_store.engine.begin() as connection:
-        connection.execute(schema.accounts.delete())
+    ann, bo = patron(account_store), patron(account_store, "P2")
+    for number, account in enumerate((ann, bo)):
+        session = Session(f"s{number}", account.id, NOW, NOW, NOW + timedelta(hours=1))
+        account_store.add_session(session, f"th{number}")
+    assert account_store.delete_account(ann.id) is True
+    assert account_store.delete_account(ann.id) is False
+    assert account_store.list_accounts() == [bo]
     with account_store.engine.connect() as connection:
-        count = connection.execute(sa.select(sa.func.count()).select_from(schema.sessions))
-        assert count.scalar_one() == 0
+        rows = connection.execute(sa.select(schema.sessions.c.id)).all()
+    assert rows == [("s1",)]
