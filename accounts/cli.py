@@ -1,8 +1,8 @@
 """`fedcat users …` and `fedcat tokens …`: the operator's account commands.
 
 Two click groups, `users` and `tokens`, for `fedcat.cli` to add (`register(main)`). The store
-is `--db` (an SQLite file or a postgresql:// DSN), else FEDCAT_ACCOUNTS_DB, else
-`accounts.sqlite` in FEDCAT_DATA_DIR. Secrets typed at a prompt are hidden; generated PINs and
+is `--db` (an SQLite file or a postgresql:// DSN), else FEDCAT_DATABASE, else
+`shared.sqlite` in FEDCAT_DATA_DIR. Secrets typed at a prompt are hidden; generated PINs and
 new API tokens are printed once and kept nowhere.
 """
 
@@ -22,14 +22,14 @@ from accounts.model import ROLES
 from accounts.service import AccountService
 from accounts.store import open_store
 
-DB_HELP = "Account store: an SQLite file or a postgresql:// DSN [env FEDCAT_ACCOUNTS_DB]."
+DB_HELP = "Account store: an SQLite file or a postgresql:// DSN [env FEDCAT_DATABASE]."
 
 
 def default_location() -> str:
     from config.settings import SettingsError, from_environment
 
     try:
-        return str(from_environment().data_dir / "accounts.sqlite")
+        return from_environment().database_location
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -67,7 +67,7 @@ def _errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _db_option(group: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--db", "db", envvar="FEDCAT_ACCOUNTS_DB", help=DB_HELP)(group)
+    return click.option("--db", "db", envvar="FEDCAT_DATABASE", help=DB_HELP)(group)
 
 
 @click.group()

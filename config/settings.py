@@ -51,6 +51,18 @@ class Settings:
     #: reverse proxies in front of the app whose X-Forwarded-For is believed (0: none, the
     #: header is ignored, so a client cannot pose as another to dodge the rate limit)
     trusted_proxies: int = 0
+    #: where requests and accounts live: an SQLite file or a postgresql:// DSN ("" = the
+    #: embedded default, `shared.sqlite` in the data directory)
+    database: str = ""
+    #: signs session and CSRF cookies; "" = a random key kept in the data directory
+    secret_key: str = ""
+    #: days a lender may leave a request unanswered before it passes to the next lender
+    ill_answer_days: int = 3
+
+    @property
+    def database_location(self) -> str:
+        """The request and account store: the DSN, or the SQLite file in the data directory."""
+        return self.database or str(self.data_dir / "shared.sqlite")
 
     @property
     def index_dir(self) -> Path:
@@ -102,6 +114,28 @@ def _count(name: str) -> Callable[[str], int]:
         return int(value)
 
     return parse
+
+
+def _days(name: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 60:
+            raise SettingsError(f"{name}={value!r}: a whole number of days from 1 to 60")
+        return int(value)
+
+    return parse
+
+
+def _database(value: str) -> str:
+    value = value.strip()
+    if value.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")) or not value:
+        return value
+    if "://" in value:
+        raise SettingsError(
+            f"FEDCAT_DATABASE={value.split('://')[0]}://…: give an SQLite file path or a "
+            "postgresql:// DSN"
+        )
+    return value
 
 
 def _partners_file(value: str) -> Path:
@@ -220,6 +254,34 @@ SETTINGS: tuple[Setting, ...] = (
         _one_of(ACCESS_LOGS),
         "request log of fedcat serve (anonymous: no client address, no query string)",
         _choice("FEDCAT_ACCESS_LOG", ACCESS_LOGS, fold=True),
+    ),
+    Setting(
+        "database",
+        "FEDCAT_DATABASE",
+        "",
+        "file or DSN",
+        "inter-library loan requests and accounts: an SQLite file, or a postgresql:// DSN that "
+        "several web hosts share",
+        _database,
+        shown_default="data/shared.sqlite",
+    ),
+    Setting(
+        "secret_key",
+        "FEDCAT_SECRET_KEY",
+        "",
+        "text",
+        "signs session and form cookies; set the same value on every web host "
+        "(default: a random key kept in the data directory)",
+        str,
+        shown_default="(generated)",
+    ),
+    Setting(
+        "ill_answer_days",
+        "FEDCAT_ILL_ANSWER_DAYS",
+        "3",
+        "1 to 60",
+        "days a lender may leave a request unanswered before it passes to the next lender",
+        _days("FEDCAT_ILL_ANSWER_DAYS"),
     ),
 )
 

@@ -11,6 +11,7 @@ from contextlib import ExitStack, contextmanager
 
 import click
 
+from accounts.cli import register as register_accounts
 from config.partners import Partner, RegistryError, load_registry
 from config.settings import (
     DEFAULT_BATCH_SIZE,
@@ -282,6 +283,8 @@ def demo(port: int, no_serve: bool) -> None:
         click.echo(f"fedcat search page: http://127.0.0.1:{port}/  (try: jazz, guitar, histoire)")
         serve_app(app, "127.0.0.1", port, settings.access_log)
 
+
+register_accounts(main)
 
 if __name__ == "__main__":
     main()

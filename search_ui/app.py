@@ -17,7 +17,7 @@ from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from search_ui import api, errors, i18n, pages
+from search_ui import api, auth, errors, i18n, pages
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
 
@@ -44,6 +44,8 @@ def create_app(
         _engine=engine,
     )
     app.extensions[EXTENSION] = shared
+    shared.secret_key = auth.secret_key(settings.secret_key, settings.data_dir)
+    auth.init_app(app, shared.secret_key)
     shared.limiter = limit_api(app, settings.rate_limit)
     i18n.init_app(app)
     for blueprint in BLUEPRINTS:

@@ -14,7 +14,19 @@ from flask import Blueprint, Response, jsonify, make_response, render_template, 
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from accounts.errors import (
+    AccountError,
+    AccountExists,
+    AccountNotFound,
+    InvalidAccount,
+    SessionInvalid,
+    SignInRefused,
+    SignInThrottled,
+    TokenInvalid,
+)
+from ill.errors import IllError
 from indexer.engine import EngineError, EngineUnavailable
+from search_ui.auth import forget_stale_session
 from search_ui.extension import fedcat
 from search_ui.query_parser import BadQuery
 from search_ui.ratelimit import retry_after
@@ -60,7 +72,7 @@ def protective_headers(response: Response) -> Response:
             response.headers["Access-Control-Allow-Origin"] = origin
     if request.path.endswith(CROSS_ORIGIN_SCRIPTS):
         response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return forget_stale_session(response)
 
 
 @blueprint.app_errorhandler(BadQuery)
@@ -81,6 +93,33 @@ def unavailable(exc: EngineUnavailable) -> Response:
 def too_many_requests(exc: RateLimitExceeded) -> Response:
     response = error(429, "Too many requests from this client. Please wait and try again.")
     response.headers["Retry-After"] = str(retry_after(fedcat().limiter))
+    return response
+
+
+@blueprint.app_errorhandler(IllError)
+def ill_refusal(exc: IllError) -> Response:
+    """A request or action the loan rules refuse: its own status (400/403/404/409) and why."""
+    return error(exc.http_status, exc.message)
+
+
+#: HTTP status per kind of account error (the message never names a card, PIN or token).
+ACCOUNT_STATUS: dict[type[AccountError], int] = {
+    InvalidAccount: 400,
+    SignInRefused: 401,
+    SessionInvalid: 401,
+    TokenInvalid: 401,
+    AccountNotFound: 404,
+    AccountExists: 409,
+    SignInThrottled: 429,
+}
+
+
+@blueprint.app_errorhandler(AccountError)
+def account_refusal(exc: AccountError) -> Response:
+    status = next((code for kind, code in ACCOUNT_STATUS.items() if isinstance(exc, kind)), 400)
+    response = error(status, str(exc))
+    if isinstance(exc, SignInThrottled):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -1,4 +1,5 @@
-"""What the blueprints share: settings, the partner registry and the search engine.
+"""What the blueprints share: settings, the partner registry, the search engine, and the
+request and account services of inter-library loan.
 
 `create_app` puts one `Fedcat` on ``app.extensions["fedcat"]``; a view reads it with
 `fedcat()`. A new blueprint (staff, patron) gets everything it needs from there, so adding
@@ -14,8 +15,12 @@ from typing import Any
 from flask import current_app
 from flask_limiter import Limiter
 
+from accounts.service import AccountService
+from accounts.store import open_store as open_account_store
 from config.partners import Partner
 from config.settings import Settings
+from ill.service import IllService, IllSettings
+from ill.store import open_store as open_request_store
 from indexer.engine import SearchEngine
 from indexer.query import SearchRequest
 from search_ui.request_params import Params, search_request_from_params, single_value
@@ -36,6 +41,10 @@ class Fedcat:
     _engine: SearchEngine | None = None
     #: The API's rate limiter (None: no limit), set once the app exists.
     limiter: Limiter | None = None
+    #: keys throttle rows and signs cookies; the same on every web host (settings.secret_key)
+    secret_key: str = ""
+    _ill: IllService | None = None
+    _accounts: AccountService | None = None
     by_id: dict[str, Partner] = field(init=False)
     partner_origins: frozenset[str] = field(init=False)
 
@@ -48,6 +57,22 @@ class Fedcat:
         if self._engine is None:
             self._engine = self.open_engine()
         return self._engine
+
+    @property
+    def ill(self) -> IllService:
+        """Inter-library loan requests, opened on first use (the database named by settings)."""
+        if self._ill is None:
+            store = open_request_store(self.settings.database_location)
+            self._ill = IllService(store, IllSettings(answer_days=self.settings.ill_answer_days))
+        return self._ill
+
+    @property
+    def accounts(self) -> AccountService:
+        """Patron, staff and operator accounts, sessions and API tokens, opened on first use."""
+        if self._accounts is None:
+            store = open_account_store(self.settings.database_location)
+            self._accounts = AccountService(store, secret=self.secret_key.encode())
+        return self._accounts
 
     def search(self, params: Params) -> tuple[SearchRequest, dict[str, Any]]:
         """The search the URL parameters ask for, and its answer with a spelling suggestion."""

@@ -169,18 +169,18 @@ def test_the_store_comes_from_the_environment_and_the_groups_register(db, monkey
     main = click.Group("fedcat")
     register(main)
     assert sorted(main.commands) == ["tokens", "users"]
-    runner = CliRunner(env={"FEDCAT_ACCOUNTS_DB": db})
+    runner = CliRunner(env={"FEDCAT_DATABASE": db})
     result = runner.invoke(main, ["tokens", "create", "--library", "east", "--name", "widget"])
     assert result.exit_code == 0, result.output
     assert run(tokens, db, "list").stdout.split()[1:3] == ["east", "widget"]
 
 
 def test_without_a_store_setting_it_lives_in_the_data_dir(tmp_path):
-    runner = CliRunner(env={"FEDCAT_DATA_DIR": str(tmp_path), "FEDCAT_ACCOUNTS_DB": None})
+    runner = CliRunner(env={"FEDCAT_DATA_DIR": str(tmp_path), "FEDCAT_DATABASE": None})
     result = runner.invoke(tokens, ["create", "--library", "east", "--name", "widget"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "accounts.sqlite").is_file()
-    assert run(tokens, str(tmp_path / "accounts.sqlite"), "list").stdout.split()[1] == "east"
+    assert (tmp_path / "shared.sqlite").is_file()
+    assert run(tokens, str(tmp_path / "shared.sqlite"), "list").stdout.split()[1] == "east"
 
 
 def test_users_remove_asks_first_then_deletes_the_account(db):
