@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LINT := $(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 .PHONY: demo test lint setup es-start es-stop bench-smoke clean translations
 
@@ -25,13 +26,14 @@ test: $(STAMP)
 	.ci/setup-tools.sh
 	.ci/elasticsearch.sh start
 	.ci/postgres.sh start
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . ; status=$$?; \
+	$(LINT) ; status=$$?; \
 	if [ $$status -eq 0 ]; then FEDCAT_ES_URL=$$(.ci/elasticsearch.sh url) \
 	  FEDCAT_PG_URL=$$(.ci/postgres.sh url) $(BIN)/pytest -ra; status=$$?; fi; \
 	.ci/postgres.sh stop; .ci/elasticsearch.sh stop; exit $$status
 
+## ruff (lint and format) and mypy (types of the product packages, mypy.ini): part of make test.
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(LINT)
 
 ## After changing interface text: re-extract the messages (pages, code, widget), merge them
 ## into each language's .po (translate the new ones there), and compile the committed .mo.

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from ill.errors import ActionNotAllowed
 
@@ -181,7 +182,7 @@ class Rule:
         return state.status in self.statuses and state.stage in self.stages and pending_ok
 
     def target(self, state: State) -> State:
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         for attr, value in (
             ("status", self.to_status),
             ("stage", self.to_stage),

@@ -14,13 +14,13 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from config.partners import Partner
 from harvester.sink import HarvestedRecord, Rejection, SinkResult
 from indexer.documents import index_document, work_payload
 from indexer.engine import SearchEngine
 from indexer.model import Record
+from indexer.payloads import WorkPayload
 from indexer.works import Change, WorkStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class Catalog:
             raise
         return total
 
-    def work(self, work_id: str) -> dict[str, Any] | None:
+    def work(self, work_id: str) -> WorkPayload | None:
         """The payload of a work, built from the store (the source of truth)."""
         members = self.store.records_of(work_id)
         if not members:
@@ -174,7 +174,7 @@ class Catalog:
         except Exception as exc:  # noqa: BLE001 - the batch's own error is the one to raise
             log.warning("could not restore the engine after a failed batch: %s", exc)
 
-    def _payload(self, work_id: str, members: list[tuple[Record, str]]) -> dict[str, Any]:
+    def _payload(self, work_id: str, members: list[tuple[Record, str]]) -> WorkPayload:
         records = [r for r, _ in members]
         merged_by = {r.key: m for r, m in members}
         return work_payload(work_id, records, merged_by, self.library_names)

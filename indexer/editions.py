@@ -12,6 +12,7 @@ from typing import Any
 
 from indexer.engine import SearchEngine
 from indexer.matching import first_word, title_proper_terms
+from indexer.payloads import WorkPayload
 from indexer.query import And, Phrase, SearchRequest, Words
 from indexer.text import analyze
 
@@ -21,13 +22,13 @@ EDITIONS_SAMPLE = 50
 MAX_OTHER_EDITIONS = 10
 
 
-def first_author(payload: dict[str, Any]) -> str:
+def first_author(payload: WorkPayload) -> str:
     """The first word of the first contributor's name as analysed, or ""."""
     contributors = payload.get("contributors") or []
     return first_word(contributors[0]["name"]) if contributors else ""
 
 
-def edition_family(payload: dict[str, Any]) -> tuple[str, str, str] | None:
+def edition_family(payload: WorkPayload) -> tuple[str, str, str] | None:
     """What editions of one title share: title proper, part and first author. None when the
     work has no title or no author: "Poems" alone would gather unrelated works."""
     title, author = title_proper_terms(payload.get("title", "")), first_author(payload)
@@ -36,7 +37,7 @@ def edition_family(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     return " ".join(title), " ".join(analyze(payload.get("part", ""))), author
 
 
-def other_editions(engine: SearchEngine, payload: dict[str, Any]) -> list[dict[str, Any]]:
+def other_editions(engine: SearchEngine, payload: WorkPayload) -> list[dict[str, Any]]:
     """The other works of this work's edition family, newest first: id, title, edition, year,
     format and how many libraries hold each."""
     family = edition_family(payload)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from indexer import query as q
+from indexer.payloads import WorkPayload
 from indexer.text import analyze
 
 #: Full-text fields and their weight when a patron searches all fields.
@@ -51,7 +52,7 @@ class IndexDocument:
     year: int | None = None
     sort_title: str = ""
     #: the display form of the work, returned as is in search hits
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: WorkPayload = field(default_factory=lambda: cast(WorkPayload, {}))
 
 
 Q = TypeVar("Q")
@@ -255,7 +256,7 @@ class SearchEngine(ABC):
     def search(self, request: q.SearchRequest) -> q.SearchResult: ...
 
     @abstractmethod
-    def get(self, work_id: str) -> dict[str, Any] | None:
+    def get(self, work_id: str) -> WorkPayload | None:
         """The stored payload of one work, or None."""
 
     @abstractmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import bulk
@@ -24,6 +24,7 @@ from indexer.engine import (
     SearchEngine,
     facet_groups,
 )
+from indexer.payloads import WorkPayload
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class ElasticsearchEngine(SearchEngine):
             raise EngineUnavailable(f"Elasticsearch at {self.url} is unreachable: {exc}") from None
         failed = [
             result
-            for op, result in (next(iter(item.items())) for item in errors)
+            for op, result in (next(iter(item.items())) for item in cast(list, errors))
             if not (op == "delete" and result.get("status") == 404)
         ]
         if failed:
@@ -322,12 +323,12 @@ class ElasticsearchEngine(SearchEngine):
             }
         return aggs
 
-    def get(self, work_id: str) -> dict[str, Any] | None:
+    def get(self, work_id: str) -> WorkPayload | None:
         self._ensure_index()
 
         def fetch() -> dict[str, Any] | None:
             try:
-                return self.client.get(index=self.index, id=work_id, source=["payload"])
+                return self.client.get(index=self.index, id=work_id, source=["payload"]).body
             except NotFoundError:
                 return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from langcodes import Language
-from language_data.names import code_to_names  # type: ignore[import-untyped]  # no py.typed
+from language_data.names import code_to_names
 
 #: Codes that say "no language" ("undetermined", "no linguistic content"): no facet value.
 _NO_LANGUAGE = frozenset({"und", "zxx"})

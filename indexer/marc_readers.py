@@ -37,7 +37,9 @@ def record_from_element(element: etree._Element) -> pymarc.Record:
                 for sub in child.iterchildren("{*}subfield")
             ]
             indicators = (child.get("ind1") or " ", child.get("ind2") or " ")
-            fields.append(pymarc.Field(child.get("tag", ""), indicators, subfields))
+            fields.append(
+                pymarc.Field(child.get("tag", ""), pymarc.Indicators(*indicators), subfields)
+            )
         elif name == "controlfield":
             fields.append(pymarc.Field(child.get("tag", ""), data=child.text or ""))
         else:

@@ -7,7 +7,8 @@ its own query objects. Nothing a user typed ever reaches an engine as query synt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+
+from indexer.payloads import WorkPayload
 
 #: Fields a patron can search by name; "all" searches every text field with boosts.
 SEARCH_FIELDS = ("all", "title", "author", "subject", "isbn")
@@ -120,7 +121,7 @@ class SearchRequest:
 class Hit:
     work_id: str
     score: float
-    payload: dict[str, Any]  # the stored display form of the work
+    payload: WorkPayload  # the stored display form of the work
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from indexer.engine import SearchEngine, fuzzy_distance
+from indexer.payloads import WorkPayload
 from indexer.query import Fuzzy, Or, Prefix, SearchRequest, Words
 from indexer.text import analyze, term_spans
 
@@ -45,7 +45,7 @@ class Completion:
     works: int  # how many of the works read carry this value
 
 
-def display_text(payload: dict[str, Any], field: str) -> list[str]:
+def display_text(payload: WorkPayload, field: str) -> list[str]:
     """The display values of a work behind one searchable field (see documents.index_document)."""
     vernacular = payload.get("vernacular", {})
     sources = {
@@ -169,7 +169,7 @@ class _Candidate:
         return (self.fit, -self.works, self.value.casefold(), self.field)
 
 
-def _completable(payload: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def _completable(payload: WorkPayload) -> list[tuple[str, list[str]]]:
     """The values autocomplete offers from one work: its titles and its contributors' names."""
     titles = [payload["title"], *payload.get("vernacular", {}).get("title", [])]
     return [("title", titles), ("author", [c["name"] for c in payload["contributors"]])]

@@ -27,6 +27,7 @@ from indexer.engine import (
     SearchEngine,
     facet_groups,
 )
+from indexer.payloads import WorkPayload
 
 _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
@@ -90,7 +91,9 @@ class TantivyCompiler(QueryCompiler[tantivy.Query]):
         return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
     def phrase(self, field_name: str, tokens: list[str], boost: float = 1.0) -> tantivy.Query:
-        query = tantivy.Query.phrase_query(self.schema, field_name, tokens)
+        query = tantivy.Query.phrase_query(
+            self.schema, field_name, list[str | tuple[int, str]](tokens)
+        )
         return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
     def prefix(self, field_name: str, start: str, boost: float = 1.0) -> tantivy.Query:
@@ -240,7 +243,8 @@ class TantivyEngine(SearchEngine):
             score = float(order_key) if isinstance(order_key, float) else 0.0
             payload = json.loads(stored["payload"][0])
             hits.append(q.Hit(stored["work_id"][0], score, payload))
-        return q.SearchResult(found.count, hits, self._facets(searcher, request, found.count))
+        total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
+        return q.SearchResult(total, hits, self._facets(searcher, request, total))
 
     def _facets(self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int) -> dict:
         parallel = total >= PARALLEL_FACETS_FROM
@@ -262,11 +266,11 @@ class TantivyEngine(SearchEngine):
 
         counted = _facet_pool().map(count, jobs) if parallel and len(jobs) > 1 else map(count, jobs)
         facets: dict[str, list[tuple[str, int]]] = {}
-        for part in counted:
-            facets.update(part)
+        for counts in counted:
+            facets.update(counts)
         return {name: facets[name] for name in request.facets if name in facets}
 
-    def get(self, work_id: str) -> dict[str, Any] | None:
+    def get(self, work_id: str) -> WorkPayload | None:
         searcher = self._searcher()
         found = searcher.search(tantivy.Query.term_query(self.schema, "work_id", work_id), 1)
         if not found.hits:

@@ -56,7 +56,7 @@ def _as_fields(value: object) -> dict[str, Any]:
     names = _FIELD_NAMES.get(type(value))
     if names is None:
         try:
-            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))  # type: ignore[arg-type]  # non-dataclasses raise TypeError below
         except TypeError:
             raise TypeError(f"cannot store a {type(value).__name__} in a record") from None
     return {name: getattr(value, name) for name in names}
@@ -188,7 +188,7 @@ class WorkStore:
         if not candidates:
             in_use = "SELECT 1 FROM records WHERE work_id = ?"
             reuse = previous and not self.db.execute(in_use, (previous,)).fetchone()
-            work_id = previous if reuse else self._new_work_id(record.key)
+            work_id = previous if previous and reuse else self._new_work_id(record.key)
         elif previous in candidates:
             # a changed record staying in its work keeps its explanation while it still holds
             work_id = previous

@@ -36,7 +36,9 @@ def create_app(
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+            app.wsgi_app, x_for=settings.trusted_proxies
+        )
     shared = Fedcat(
         settings=settings,
         partners=partners if partners is not None else load_registry(settings.partners_file),

@@ -52,10 +52,8 @@ def is_api() -> bool:
 def error(status: int, message: str) -> Response:
     """The error answer: JSON for the API, the error page for the pages."""
     if is_api():
-        body = jsonify({"status": status, "error": message})
-    else:
-        body = render_template("error.html", status=status, message=message)
-    return make_response(body, status)
+        return make_response(jsonify({"status": status, "error": message}), status)
+    return make_response(render_template("error.html", status=status, message=message), status)
 
 
 @blueprint.after_app_request

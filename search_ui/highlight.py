@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.payloads import WorkPayload
 from indexer.query import Phrase, Query, Words, positive_leaves
 from indexer.text import analyze, term_spans
 
@@ -56,7 +57,7 @@ def has_match(parts: list[Segment]) -> bool:
     return any(part["match"] for part in parts)
 
 
-def work_highlight(payload: dict[str, Any], terms: dict[str, frozenset[str]]) -> dict[str, Any]:
+def work_highlight(payload: WorkPayload, terms: dict[str, frozenset[str]]) -> dict[str, Any]:
     """The highlighted display fields of one work.
 
     ``title``, ``subtitle`` and ``contributors`` (one entry per contributor name, in order)

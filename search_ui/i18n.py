@@ -101,7 +101,15 @@ def catalogue_ids() -> tuple[tuple[str, str | None], ...]:
     """Every message of the catalogue: (msgid, plural msgid or None)."""
     with TEMPLATE.open("rb") as pot:
         catalog = read_po(pot)
-    return tuple((m.id[0], m.id[1]) if m.pluralizable else (m.id, None) for m in catalog if m.id)
+    ids: list[tuple[str, str | None]] = []
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            ids.append((message.id, None))
+        else:
+            ids.append((str(message.id[0]), str(message.id[1])))
+    return tuple(ids)
 
 
 def plural_samples(language: str) -> dict[str, int]:

@@ -32,7 +32,7 @@ def link(endpoint: str, params: LinkParams | None = None, **route_values: str) -
     unknown = set(route_values) - rule_arguments
     if unknown:
         raise TypeError(f"{endpoint} has no route variable {sorted(unknown)}")
-    url = url_for(endpoint, **route_values)
+    url = url_for(endpoint, **route_values)  # type: ignore[arg-type]  # route variables only
     query = urlencode(list(_pairs(params or {})))
     return f"{url}?{query}" if query else url
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.model import AVAILABILITY
+from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
+from search_ui.schemas import json_schema
 
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra) -> dict[str, Any]:
@@ -225,6 +226,15 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
     }
 
 
+def _work_schema() -> dict[str, Any]:
+    """The work payload as stored (`indexer.payloads.WorkPayload`) plus its other editions."""
+    schema = json_schema(WorkPayload)
+    schema["properties"]["holdings"] = {"type": "array", "items": _ref("Holding")}
+    schema["properties"]["other_editions"] = {"type": "array", "items": _ref("Edition")}
+    schema["required"] = sorted([*schema["required"], "other_editions"])
+    return schema
+
+
 def _work_path() -> dict[str, Any]:
     return {
         "get": {
@@ -246,18 +256,7 @@ def _work_path() -> dict[str, Any]:
                     ),
                     "content": {
                         "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "id": {"type": "string"},
-                                    "holdings": {"type": "array"},
-                                    "other_editions": {
-                                        "type": "array",
-                                        "items": _ref("Edition"),
-                                    },
-                                },
-                                "required": ["id", "holdings", "other_editions"],
-                            }
+                            "schema": _work_schema(),
                         }
                     },
                 },
@@ -343,19 +342,7 @@ def _messages_path() -> dict[str, Any]:
 
 
 def _holding_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "library_id": {"type": "string"},
-            "library_name": {"type": "string"},
-            "call_number": {"type": "string"},
-            "location": {"type": "string"},
-            "status": {"type": "string", "enum": list(AVAILABILITY)},
-            "catalog_url": {"type": "string"},
-            "record_id": {"type": "string"},
-        },
-        "required": ["library_id", "library_name", "status"],
-    }
+    return json_schema(HoldingRow)
 
 
 def _result_schemas() -> dict[str, Any]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.model import STATUS_RANK
+from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import SearchRequest, SearchResult
 from search_ui.highlight import query_terms, work_highlight
 
 
-def order_holdings(
-    holdings: list[dict[str, Any]], home_library: str | None
-) -> list[dict[str, Any]]:
+def order_holdings(holdings: list[HoldingRow], home_library: str | None) -> list[HoldingRow]:
     """The patron's own library first, then available copies elsewhere, then the rest."""
     return sorted(
         holdings,
@@ -24,7 +23,7 @@ def order_holdings(
 
 
 def work_summary(
-    payload: dict[str, Any],
+    payload: WorkPayload,
     home_library: str | None,
     terms: dict[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
