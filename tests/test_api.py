@@ -168,6 +168,18 @@ def test_openapi_document_describes_the_real_parameters_and_limits(client):
     assert client.get(f"/api/v1/search?q=crime&per_page={limit + 1}").status_code == 400
     for sort in params["sort"]["schema"]["enum"]:
         assert client.get(f"/api/v1/search?q=crime&sort={sort}").status_code == 200
+    titles = {
+        sort: [
+            r["title"]
+            for r in client.get(f"/api/v1/search?q=dostoyevsky&sort={sort}").get_json()["results"]
+        ]
+        for sort in ("year_desc", "year_asc", "title")
+    }
+    assert titles == {
+        "year_desc": ["The idiot", "Crime and punishment"],
+        "year_asc": ["Crime and punishment", "The idiot"],
+        "title": ["Crime and punishment", "The idiot"],
+    }
 
 
 def test_api_allows_cross_origin_reads_only_for_partner_origins(client):

@@ -171,6 +171,10 @@ def test_filtered_facet_still_counts_its_other_values(shelf):
 
 def test_availability_filter(shelf):
     assert ids(search(shelf, Words("all", "peace"), filters={"available_at": ["south"]})) == []
+    # w2 is south's copy on loan, w5 south's copy on the shelf; east has w3 and w4 on the shelf
+    assert ids(search(shelf, filters={"available_at": ["south"]})) == ["w5"]
+    assert ids(search(shelf, filters={"available_at": ["east"]})) == ["w3", "w4"]
+    assert ids(search(shelf, filters={"available_at": ["east", "south"]})) == ["w3", "w4", "w5"]
     assert ids(search(shelf, filters={"availability": ["on_loan"]})) == ["w2"]
 
 
