@@ -223,7 +223,10 @@ class TantivyEngine(SearchEngine):
     def _reload(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._reloaded_at >= RELOAD_INTERVAL:
-            self.index.reload()
+            try:
+                self.index.reload()
+            except ValueError as exc:  # tantivy's error for a removed or damaged index
+                raise EngineError(f"tantivy index at {self.path} cannot be read: {exc}") from None
             self._reloaded_at = now
 
     def _searcher(self) -> tantivy.Searcher:
