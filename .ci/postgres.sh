@@ -16,7 +16,13 @@ PG_USER=postgres
 
 log() { echo "[postgres] $*" >&2; }
 
-bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# the newest server's bin directory (the client package alone has psql there, not initdb)
+bindir() {
+  local initdb
+  initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$initdb" ] && dirname "$initdb"
+  return 0
+}
 
 as_pg_user() {
   if [ "$(id -u)" = 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
