@@ -31,8 +31,9 @@ TITLE_KEY = "title_key"
 KEYWORD_FIELDS = (*q.FACET_FIELDS, TITLE_KEY)
 #: Longest title key kept (a term must stay well below the engines' limits).
 TITLE_KEY_LENGTH = 500
-#: A stem or a romanised key scores this share of the exact word's field weight, so a
-#: work with the words as typed ranks above a work with only their other forms.
+#: A stem or a romanised key scores this share of the exact word's field weight, as a
+#: constant (no term statistics), so in each field a work with the word as typed ranks
+#: above a work with only its other forms (which add this little to the exact match's).
 LOOSE_WEIGHT = 0.3
 #: Score of a work whose title is exactly what was typed, and of one whose title starts
 #: with it: more than the words' own scores, less than HOME_LIBRARY_BOOST.
@@ -179,9 +180,9 @@ class QueryCompiler(ABC, Generic[Q]):
             if f not in LOOSE_FIELDS:
                 continue
             weight = boost * LOOSE_WEIGHT
-            options += [self.term(LOOSE_FIELDS[f], form, weight) for form in loose]
+            options += [self.constant(self.term(LOOSE_FIELDS[f], w), weight) for w in loose]
             if key and key != token:
-                options.append(self.term(f, key, weight))
+                options.append(self.constant(self.term(f, key), weight))
         distance = fuzzy_distance(token) if near and token.isalpha() else 0
         if distance:
             options += [

@@ -26,10 +26,10 @@ _CJK_START = 0x2E80
 
 @lru_cache(maxsize=50_000)
 def romanised_key(token: str) -> str:
-    """The skeleton key of one folded word ("" for numbers, CJK and single letters)."""
+    """The skeleton key of one folded word ("" for numbers and CJK)."""
     if token.isdigit() or any(ord(c) >= _CJK_START for c in token):
         return ""
     latin = _NOT_LETTER.sub("", anyascii(token).lower())
     key = _I_BETWEEN_VOWELS.sub("", _DOUBLED.sub(r"\1", latin.translate(_SAME_SOUND)))
     key = _DOUBLED.sub(r"\1", key)
-    return key if len(key) >= 2 and not key.isdigit() else ""
+    return "" if key.isdigit() else key
