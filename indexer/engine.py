@@ -43,7 +43,9 @@ TITLE_STARTS_BOOST = 30.0
 FUZZY_WEIGHT = 0.1
 #: A search whose words as typed find at most this many works is run again with every word
 #: also matching words a few edits away (`fuzzy_distance`), those ranked below exact ones.
-FUZZY_FALLBACK_AT_MOST = 2
+#: Nothing, so far: one found work is most often the one looked for (a known item), and a
+#: search that finds something stays one request to the engine.
+FUZZY_FALLBACK_AT_MOST = 0
 #: Score added to works held by the patron's home library: larger than any text score,
 #: so those works come first and relevance orders each group.
 HOME_LIBRARY_BOOST = 1000.0
@@ -180,7 +182,9 @@ class QueryCompiler(ABC, Generic[Q]):
             if f not in LOOSE_FIELDS:
                 continue
             weight = boost * LOOSE_WEIGHT
-            options += [self.constant(self.term(LOOSE_FIELDS[f], w), weight) for w in loose]
+            if loose:  # one clause per field: any of the forms scores the same
+                forms = [self.term(LOOSE_FIELDS[f], form) for form in loose]
+                options.append(self.constant(self.boolean([], forms, []), weight))
             if key and key != token:
                 options.append(self.constant(self.term(f, key), weight))
         distance = fuzzy_distance(token) if near and token.isalpha() else 0
