@@ -51,9 +51,11 @@ _DIACRITIC_RANGES = (
     (0x20D0, 0x20FF),
     (0xFE20, 0xFE2F),
 )
-#: Invisible format characters (zero-width joiners, direction marks, soft hyphen), which
-#: are not part of what a word means: NFKC_Casefold removes them too.
-_IGNORED = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+#: Invisible format characters (the zero-width joiner inside an Indic conjunct, direction
+#: marks, soft hyphen), which are not part of what a word means. The zero-width non-joiner
+#: is not among them: in Persian it parts the pieces of a compound (جهان‌بینی), which
+#: writers also part by a space, so it ends a word, as the query parser reads it too.
+_IGNORED = "\u00ad\u200b\u200d\u200e\u200f\u2060\ufeff"
 _CJK = (
     r"\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
     r"\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"

@@ -111,3 +111,17 @@ def test_nepali_word_finds_only_works_that_have_that_word(nepali_catalog, nepali
         assert found.total >= 2, word
         for hit in found.hits:
             assert _has_word(hit.payload, analyze(word)[0]), (word, hit.payload["title"])
+
+
+def test_zero_width_non_joiner_parts_a_persian_compound_as_a_space_does():
+    records = mapped_records("cjk/traject/test_data.utf8.mrc")
+    compounds = [
+        word
+        for r in records
+        for value in r.vernacular.get("title", [])
+        for word in value.split()
+        if "\u200c" in word.strip("\u200c\u200f")
+    ]
+    assert compounds
+    for word in compounds:
+        assert analyze(word) == analyze(word.replace("\u200c", " "))
