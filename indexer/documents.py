@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 
-from indexer.engine import IndexDocument
+from indexer.engine import LOOSE_FIELDS, TITLE_KEY, TITLE_KEY_LENGTH, IndexDocument
 from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
 from indexer.payloads import HoldingRow, WorkPayload
+from indexer.stemming import stem_terms
 from indexer.text import analyze, fold
+from indexer.transliterate import romanised_key
 
 #: MARC-ish "best record" preference when several libraries describe one work.
 _FORMAT_RANK = {"marc21": 0, "marcxml": 0, "mods": 1, "oai_dc": 2}
@@ -115,6 +117,30 @@ def _tokens(values: Iterable[str]) -> list[str]:
     return analyze(" ".join(value for value in values if value))
 
 
+def loose_terms(tokens: Sequence[str], language: str) -> list[str]:
+    """The other forms of a field's words, for its loose field: each word's stem in the
+    record's language (engine-neutral terms such as "fre:lettr", see indexer.stemming) and
+    its romanised key where that differs from the word (a key equal to a word is found in
+    the exact field, where the query looks for keys too)."""
+    forms = dict.fromkeys(stem_terms(list(tokens), language))
+    for token in tokens:
+        key = romanised_key(token)
+        if key and key != token:
+            forms[key] = None
+    return list(forms)
+
+
+def title_keys(payload: WorkPayload) -> list[str]:
+    """Each title of the work as one value: the title, with its subtitle, in other scripts."""
+    titles = [
+        payload["title"],
+        " ".join(v for v in (payload["title"], payload["subtitle"], payload["part"]) if v),
+        *payload["vernacular"].get("title", []),
+    ]
+    keys = (" ".join(analyze(title))[:TITLE_KEY_LENGTH] for title in titles)
+    return unique(key for key in keys if key)
+
+
 def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
@@ -152,8 +178,12 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
             ]
         ),
     }
+    language = payload["language"]
+    for name, loose in LOOSE_FIELDS.items():
+        text[loose] = loose_terms(text[name], language)
     year = payload["year"]
     keywords = {
+        TITLE_KEY: title_keys(payload),
         "library": unique(h["library_id"] for h in holdings),
         "format": [payload["format"]] if payload["format"] else [],
         "language": [payload["language"]] if payload["language"] else [],

@@ -8,16 +8,45 @@ supplies the primitive query objects of its own library.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar, cast
 
 from indexer import query as q
 from indexer.payloads import WorkPayload
+from indexer.stemming import query_stem_terms
 from indexer.text import analyze
+from indexer.transliterate import romanised_key
 
 #: Full-text fields and their weight when a patron searches all fields.
 TEXT_FIELDS = {"title": 4.0, "author": 3.0, "subject": 2.0, "isbn": 1.0, "other": 1.0}
+#: Beside each word field, its loose field: the stems (in the record's language) and the
+#: romanised keys of its words, where they differ from the words (documents.loose_terms).
+LOOSE_FIELDS = {name: f"{name}_loose" for name in ("title", "author", "subject", "other")}
+#: Every analysed text field an engine indexes (whitespace-separated terms).
+INDEXED_TEXT_FIELDS = (*TEXT_FIELDS, *LOOSE_FIELDS.values())
+#: A keyword field holding each title of a work as one value (its terms joined by spaces):
+#: what lets "the title is what was typed" and "the title starts with it" rank first.
+TITLE_KEY = "title_key"
+#: Every keyword field an engine indexes: the facets and the title keys.
+KEYWORD_FIELDS = (*q.FACET_FIELDS, TITLE_KEY)
+#: Longest title key kept (a term must stay well below the engines' limits).
+TITLE_KEY_LENGTH = 500
+#: A stem or a romanised key scores this share of the exact word's field weight, as a
+#: constant (no term statistics), so in each field a work with the word as typed ranks
+#: above a work with only its other forms (which add this little to the exact match's).
+LOOSE_WEIGHT = 0.3
+#: Score of a work whose title is exactly what was typed, and of one whose title starts
+#: with it: more than the words' own scores, less than HOME_LIBRARY_BOOST.
+TITLE_EQUALS_BOOST = 60.0
+TITLE_STARTS_BOOST = 30.0
+#: Score of each word found only as a near spelling (the fuzzy fallback), per field weight.
+FUZZY_WEIGHT = 0.1
+#: A search whose words as typed find at most this many works is run again with every word
+#: also matching words a few edits away (`fuzzy_distance`), those ranked below exact ones.
+#: Nothing, so far: one found work is most often the one looked for (a known item), and a
+#: search that finds something stays one request to the engine.
+FUZZY_FALLBACK_AT_MOST = 0
 #: Score added to works held by the patron's home library: larger than any text score,
 #: so those works come first and relevance orders each group.
 HOME_LIBRARY_BOOST = 1000.0
@@ -98,11 +127,12 @@ class QueryCompiler(ABC, Generic[Q]):
     def constant(self, inner: Q, score: float) -> Q: ...
 
     # -- shared meaning -----------------------------------------------------------------
-    def compile(self, node: q.Query) -> Q:
+    def compile(self, node: q.Query, near: bool = False) -> Q:
+        """The engine query of `node`; `near` lets each word also match near spellings."""
         if isinstance(node, q.MatchAll):
             return self.all()
         if isinstance(node, q.Words):
-            return self._words(node)
+            return self._words(node, near)
         if isinstance(node, q.Phrase):
             return self._phrase(node)
         if isinstance(node, q.Prefix):
@@ -112,10 +142,10 @@ class QueryCompiler(ABC, Generic[Q]):
         if isinstance(node, q.And):
             positives = [c for c in node.clauses if not isinstance(c, q.Not)]
             negatives = [c.clause for c in node.clauses if isinstance(c, q.Not)]
-            must = [self.compile(c) for c in positives] or [self.all()]
+            must = [self.compile(c, near) for c in positives] or [self.all()]
             return self.boolean(must, [], [self.compile(c) for c in negatives])
         if isinstance(node, q.Or):
-            return self.boolean([], [self.compile(c) for c in node.clauses], [])
+            return self.boolean([], [self.compile(c, near) for c in node.clauses], [])
         if isinstance(node, q.Not):
             return self.boolean([self.all()], [], [self.compile(node.clause)])
         raise TypeError(f"not a query node: {node!r}")
@@ -127,14 +157,44 @@ class QueryCompiler(ABC, Generic[Q]):
             raise ValueError(f"unknown search field {field_name!r}")
         return {field_name: 1.0}
 
-    def _words(self, node: q.Words) -> Q:
+    def _words(self, node: q.Words, near: bool = False) -> Q:
+        """Every word, each as typed, by its stems or romanised key, or (`near`) a near
+        spelling; a title equal to the words, or starting with them, scores most."""
         fields = self._fields(node.field)
-        return self._every(
-            [
-                self._any_field(fields, lambda f, b, t=t: self.term(f, t, b))
-                for t in analyze(node.text)
+        tokens = analyze(node.text)
+        query = self._every([self._word(fields, token, near) for token in tokens])
+        if not tokens or node.field not in ("all", "title"):
+            return query
+        key = " ".join(tokens)
+        if len(key) > TITLE_KEY_LENGTH:
+            return query
+        title = [
+            self.constant(self.term(TITLE_KEY, key), TITLE_EQUALS_BOOST),
+            self.prefix(TITLE_KEY, key + " ", TITLE_STARTS_BOOST),
+        ]
+        return self.boolean([query], title, [])
+
+    def _word(self, fields: dict[str, float], token: str, near: bool) -> Q:
+        """One query word in any of `fields`: exact first, then its other forms."""
+        options = [self.term(f, token, boost) for f, boost in fields.items()]
+        key = romanised_key(token)
+        loose = [*query_stem_terms(token), *([key] if key else [])]
+        for f, boost in fields.items():
+            if f not in LOOSE_FIELDS:
+                continue
+            weight = boost * LOOSE_WEIGHT
+            if loose:  # one clause per field: any of the forms scores the same
+                forms = [self.term(LOOSE_FIELDS[f], form) for form in loose]
+                options.append(self.constant(self.boolean([], forms, []), weight))
+            if key and key != token:
+                options.append(self.constant(self.term(f, key), weight))
+        distance = fuzzy_distance(token) if near and token.isalpha() else 0
+        if distance:
+            options += [
+                self.constant(self.fuzzy(f, token, distance), boost * FUZZY_WEIGHT)
+                for f, boost in fields.items()
             ]
-        )
+        return self.boolean([], options, [])
 
     def _any_field(self, fields: dict[str, float], primitive) -> Q:
         """One token in any of `fields`: primitive(field, boost) per field, ORed."""
@@ -178,7 +238,7 @@ class QueryCompiler(ABC, Generic[Q]):
             return self.nothing()
         fields = self._fields(node.field)
         if len(tokens) == 1:
-            return self._words(q.Words(node.field, node.text))
+            return self._words(q.Words(node.field, node.text), near=False)
         return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
 
     def facet_filters(
@@ -201,14 +261,16 @@ class QueryCompiler(ABC, Generic[Q]):
         *,
         except_filter: str | None = None,
         with_facet_filters: bool = True,
+        near: bool = False,
     ) -> Q:
         """The whole query of a search request: text, filters, year range, home library.
 
         `except_filter` leaves one facet's filter out, for counting that facet's other values;
         `with_facet_filters=False` leaves them all out, for an engine that applies them after
-        counting facets (Elasticsearch's post_filter). Neither changes the scores.
+        counting facets (Elasticsearch's post_filter). Neither changes the scores. `near`
+        lets words match near spellings too (the fuzzy fallback, see `search_with_fallback`).
         """
-        must = [self.compile(request.query)]
+        must = [self.compile(request.query, near)]
         if with_facet_filters:
             must += self.facet_filters(request, except_filter=except_filter)
         if request.year_from is not None or request.year_to is not None:
@@ -218,6 +280,33 @@ class QueryCompiler(ABC, Generic[Q]):
             held = self.keyword_in("library", [request.home_library])
             should.append(self.constant(held, HOME_LIBRARY_BOOST))
         return self.boolean(must, should, []) if len(must) > 1 or should else must[0]
+
+
+def has_near_spellings(query: q.Query) -> bool:
+    """Whether `query` has a word that the fuzzy fallback could match by a near spelling."""
+    return any(
+        isinstance(leaf, q.Words)
+        and any(fuzzy_distance(t) and t.isalpha() for t in analyze(leaf.text))
+        for leaf in q.positive_leaves(query)
+    )
+
+
+def search_with_fallback(
+    run: Callable[[q.SearchRequest, bool], q.SearchResult], request: q.SearchRequest
+) -> q.SearchResult:
+    """`run(request, near=False)`; when that finds at most FUZZY_FALLBACK_AT_MOST works, the
+    same request with near spellings, if it finds more (`SearchResult.near_spellings`)."""
+    exact = run(request, False)
+    if (
+        not request.fuzzy_fallback
+        or exact.total > FUZZY_FALLBACK_AT_MOST
+        or not has_near_spellings(request.query)
+    ):
+        return exact
+    near = run(request, True)
+    if near.total <= exact.total:
+        return exact
+    return replace(near, near_spellings=True, exact_total=exact.total)
 
 
 def facet_groups(request: q.SearchRequest) -> list[tuple[str | None, list[str]]]:

@@ -16,13 +16,15 @@ from elasticsearch.helpers import bulk
 
 from indexer import query as q
 from indexer.engine import (
-    TEXT_FIELDS,
+    INDEXED_TEXT_FIELDS,
+    KEYWORD_FIELDS,
     EngineError,
     EngineUnavailable,
     IndexDocument,
     QueryCompiler,
     SearchEngine,
     facet_groups,
+    search_with_fallback,
 )
 from indexer.payloads import WorkPayload
 
@@ -40,9 +42,9 @@ FUZZY_MAX_EXPANSIONS = 1000
 
 def index_mappings() -> dict[str, Any]:
     properties: dict[str, Any] = {"work_id": {"type": "keyword"}}
-    for name in TEXT_FIELDS:
+    for name in INDEXED_TEXT_FIELDS:
         properties[name] = {"type": "text", "analyzer": "whitespace"}
-    for name in q.FACET_FIELDS:
+    for name in KEYWORD_FIELDS:
         properties[name] = {"type": "keyword"}
     properties["year"] = {"type": "integer"}
     properties["sort_title"] = {"type": "keyword"}
@@ -175,10 +177,10 @@ class ElasticsearchEngine(SearchEngine):
     @staticmethod
     def _source(doc: IndexDocument) -> dict[str, Any]:
         source: dict[str, Any] = {"work_id": doc.work_id, "sort_title": doc.sort_title}
-        for name in TEXT_FIELDS:
+        for name in INDEXED_TEXT_FIELDS:
             if doc.text.get(name):
                 source[name] = " ".join(doc.text[name])
-        for name in q.FACET_FIELDS:
+        for name in KEYWORD_FIELDS:
             if doc.keywords.get(name):
                 source[name] = list(doc.keywords[name])
         if doc.year is not None:
@@ -280,9 +282,12 @@ class ElasticsearchEngine(SearchEngine):
         group of facets is counted in a filter aggregation holding the other facets' filters,
         which is what `facet_groups` asks for: a filtered facet still counts its other values.
         """
+        return search_with_fallback(self._search, request)
+
+    def _search(self, request: q.SearchRequest, near: bool) -> q.SearchResult:
         self._ensure_index()
         body: dict[str, Any] = {
-            "query": self.compiler.request(request, with_facet_filters=False),
+            "query": self.compiler.request(request, with_facet_filters=False, near=near),
             "from": request.offset,
             "size": request.limit,
             "track_total_hits": True,

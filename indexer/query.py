@@ -115,6 +115,9 @@ class SearchRequest:
     limit: int = 10
     #: rank works held by this library first (then the rest by relevance)
     home_library: str | None = None
+    #: when the words as typed find (almost) nothing, let them match near spellings too
+    #: (engine.search_with_fallback); spelling suggestions count words without it
+    fuzzy_fallback: bool = True
 
 
 @dataclass
@@ -129,3 +132,7 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    #: the hits include works found by near spellings of the words (the fuzzy fallback)
+    near_spellings: bool = False
+    #: with near_spellings, how many works the words as typed found
+    exact_total: int | None = None

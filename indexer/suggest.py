@@ -15,8 +15,6 @@ from indexer.payloads import WorkPayload
 from indexer.query import Fuzzy, Or, Prefix, SearchRequest, Words
 from indexer.text import analyze, term_spans
 
-#: A word in at most this many works may be a typo even though the catalogue has it.
-RARE_WORD_WORKS = 1
 #: Works read for candidate words (ordered by title, so both engines read the same ones).
 CORRECTION_SAMPLE = 100
 #: Candidate words whose exact number of works is counted before choosing one.
@@ -95,22 +93,26 @@ def is_correctable(term: str) -> bool:
 
 
 def works_with(engine: SearchEngine, field: str, term: str) -> int:
-    return engine.search(SearchRequest(Words(field, term), limit=0)).total
+    """How many works have `term` in `field` (or one of its stems), near spellings aside."""
+    return engine.search(SearchRequest(Words(field, term), limit=0, fuzzy_fallback=False)).total
 
 
 def correction(engine: SearchEngine, field: str, term: str) -> Correction | None:
-    """The catalogue word closest to `term` in `field`, if `term` is missing or rare there.
+    """The catalogue word closest to `term` in `field`, if the catalogue lacks `term` there.
 
-    Candidates are the words a few edits away in the works a fuzzy query finds; the closest
-    wins, then the one in most works. It must be in more works than `term` itself.
+    A word the catalogue has is never corrected, however rare: a word held by one work is
+    what a patron looking for that work types. Candidates are the words a few edits away in
+    the works a fuzzy query finds; the closest wins, then the one in most works.
     """
     if not is_correctable(term):
         return None
     own = works_with(engine, field, term)
-    if own > RARE_WORD_WORKS:
+    if own > 0:
         return None
     sample = engine.search(
-        SearchRequest(Fuzzy(field, term), sort="title", limit=CORRECTION_SAMPLE)
+        SearchRequest(
+            Fuzzy(field, term), sort="title", limit=CORRECTION_SAMPLE, fuzzy_fallback=False
+        )
     ).hits
     allowed = fuzzy_distance(term)
     seen: Counter[str] = Counter()

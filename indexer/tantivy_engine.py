@@ -19,13 +19,16 @@ import tantivy
 
 from indexer import query as q
 from indexer.engine import (
-    TEXT_FIELDS,
+    INDEXED_TEXT_FIELDS,
+    KEYWORD_FIELDS,
+    TITLE_KEY,
     EngineError,
     EngineUnavailable,
     IndexDocument,
     QueryCompiler,
     SearchEngine,
     facet_groups,
+    search_with_fallback,
 )
 from indexer.payloads import WorkPayload
 
@@ -67,10 +70,11 @@ def split_facets(names: Sequence[str]) -> list[list[str]]:
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("work_id", stored=True, tokenizer_name="raw")
-    for name in TEXT_FIELDS:
+    for name in INDEXED_TEXT_FIELDS:
         builder.add_text_field(name, tokenizer_name="whitespace")
     for name in q.FACET_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
+    builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_text_field("sort_title", tokenizer_name="raw", fast=True)
     builder.add_bytes_field("payload", stored=True, indexed=False)
@@ -160,11 +164,11 @@ class TantivyEngine(SearchEngine):
     def _document(self, doc: IndexDocument) -> tantivy.Document:
         out = tantivy.Document()
         out.add_text("work_id", doc.work_id)
-        for name in TEXT_FIELDS:
+        for name in INDEXED_TEXT_FIELDS:
             tokens = doc.text.get(name)
             if tokens:
                 out.add_text(name, " ".join(tokens))
-        for name in q.FACET_FIELDS:
+        for name in KEYWORD_FIELDS:
             for value in doc.keywords.get(name, ()):
                 out.add_text(name, value)
         if doc.year is not None:
@@ -234,8 +238,11 @@ class TantivyEngine(SearchEngine):
         return self.index.searcher()
 
     def search(self, request: q.SearchRequest) -> q.SearchResult:
+        return search_with_fallback(self._search, request)
+
+    def _search(self, request: q.SearchRequest, near: bool) -> q.SearchResult:
         searcher = self._searcher()
-        query = self.compiler.request(request)
+        query = self.compiler.request(request, near=near)
         kwargs: dict[str, Any] = {"offset": request.offset}
         if request.sort in _SORTS:  # an explicit sort wins over home-library ranking
             kwargs["order_by_field"], kwargs["order"] = _SORTS[request.sort]
@@ -247,13 +254,15 @@ class TantivyEngine(SearchEngine):
             payload = json.loads(stored["payload"][0])
             hits.append(q.Hit(stored["work_id"][0], score, payload))
         total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
-        return q.SearchResult(total, hits, self._facets(searcher, request, total))
+        return q.SearchResult(total, hits, self._facets(searcher, request, total, near))
 
-    def _facets(self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int) -> dict:
+    def _facets(
+        self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: bool
+    ) -> dict:
         parallel = total >= PARALLEL_FACETS_FROM
         jobs: list[tuple[tantivy.Query, list[str]]] = []
         for left_out, names in facet_groups(request):
-            query = self.compiler.request(request, except_filter=left_out)
+            query = self.compiler.request(request, except_filter=left_out, near=near)
             for part in split_facets(names) if parallel else [names]:
                 jobs.append((query, part))
         size = request.facet_size

@@ -25,15 +25,66 @@ _SPECIAL_LETTERS = {
     "æ": "ae",
     "œ": "oe",
     "ß": "ss",
+    # Letters of their own in Cyrillic alphabets, not и/у with a diacritic (the Russian
+    # and Belarusian stemmers and transliteration need them as they are).
+    "й": "й",
+    "ў": "ў",
 }
+#: Romanisation marks that are written as letters inside a word and typed by nobody:
+#: ALA-LC's soft and hard signs (ʹ ʺ), alif and ayn (ʼ ʻ ʾ ʿ), and the like. NACO
+#: normalisation deletes them, so "moʻadim" is "moadim" and "Qurʼān" is "quran".
+_DELETED = "\u02b9\u02ba\u02bb\u02bc\u02bd\u02be\u02bf\u02c8\u02cc"
+#: Combining marks that are diacritics, stripped by folding: those of the Latin, Greek and
+#: Cyrillic scripts (in the general blocks), ALA-LC's ligature ties, Hebrew points and
+#: Arabic vowel signs (which readers and patrons leave out). Every other combining mark
+#: (Devanagari and the other Indic scripts, Thai, Tibetan, ...) is part of a letter and stays.
+_DIACRITIC_RANGES = (
+    (0x0300, 0x036F),
+    (0x0483, 0x0489),
+    (0x0591, 0x05C7),
+    (0x0610, 0x061A),
+    (0x064B, 0x065F),
+    (0x0670, 0x0670),
+    (0x06D6, 0x06ED),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+)
+#: Invisible format characters (the zero-width joiner inside an Indic conjunct, direction
+#: marks, soft hyphen), which are not part of what a word means. The zero-width non-joiner
+#: is not among them: in Persian it parts the pieces of a compound (جهان‌بینی), which
+#: writers also part by a space, so it ends a word, as the query parser reads it too.
+_IGNORED = "\u00ad\u200b\u200d\u200e\u200f\u2060\ufeff"
 _CJK = (
     r"\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
     r"\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
     r"\U00020000-\U0002fa1f"
 )
+
+
+def _mark_class() -> str:
+    """Every combining mark below U+20000, as a regular-expression class body.
+
+    Python's \\w leaves marks out, so "बाल" would end at its vowel sign; a word is made of
+    letters, digits and the marks that go with them.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x0300, 0x20000):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        f"\\u{a:04x}-\\u{b:04x}" if a < 0x10000 else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges
+    )
+
+
+_MARKS = _mark_class()
 # A CJK run, a hyphenated digit group such as an ISBN (final X allowed), or a word.
 # Apostrophes end a word, so "l'art" gives "l" and "art".
-_TOKEN = re.compile(rf"[{_CJK}]+|\d+(?:-\d+)+(?:-?x)?\b|[^\W{_CJK}_]+")
+_TOKEN = re.compile(rf"[{_CJK}]+|\d+(?:-\d+)+(?:-?x)?\b|(?:[^\W{_CJK}_]|[{_MARKS}])+")
 _IS_CJK = re.compile(rf"[{_CJK}]")
 #: _TOKEN on ASCII text without hyphens, where only its last alternative can match.
 _ASCII_WORD = re.compile(r"[^\W_]+", re.ASCII)
@@ -57,13 +108,21 @@ class _FoldTable(dict):
     def __missing__(self, code: int) -> str:
         char = chr(code)
         folded = _SPECIAL_LETTERS.get(char)
+        if folded is None and (char in _DELETED or char in _IGNORED):
+            folded = ""
         if folded is None:
             folded = _simplified_table().get(code, char)
             decomposed = unicodedata.normalize("NFD", folded)
-            stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+            stripped = "".join(c for c in decomposed if not is_diacritic(c))
             folded = unicodedata.normalize("NFC", stripped)
         self[code] = folded
         return folded
+
+
+def is_diacritic(char: str) -> bool:
+    """A combining mark that folding strips (see _DIACRITIC_RANGES): not a letter's part."""
+    code = ord(char)
+    return unicodedata.combining(char) > 0 and any(a <= code <= b for a, b in _DIACRITIC_RANGES)
 
 
 _FOLD_TABLE = _FoldTable()

@@ -18,8 +18,6 @@ from search_ui.request_params import BadParameter, Params, single_value, whole_n
 
 #: A search finding at most this many works gets a spelling suggestion, if one finds more.
 SUGGEST_AT_MOST = 3
-#: Words of one query looked up for corrections (each costs a few engine searches).
-MAX_CORRECTED_WORDS = 4
 MAX_AUTOCOMPLETE_LENGTH = 100
 DEFAULT_AUTOCOMPLETE = 8
 MAX_AUTOCOMPLETE = 20
@@ -30,10 +28,16 @@ def spelling_suggestion(
 ) -> dict[str, Any] | None:
     """``{"q": corrected query, "total": works it finds}``, or None.
 
-    Looked for only when the search found at most `SUGGEST_AT_MOST` works; the corrected
-    query keeps the search's filters and must find more works than the original.
+    Looked for only when the words as typed found at most `SUGGEST_AT_MOST` works: `total`,
+    what the search showed, may count near spellings (the engines' fuzzy fallback), so the
+    words as typed are counted again. Every word is looked up; the corrected query keeps
+    the search's filters and must find more works than the words as typed.
     """
-    if total > SUGGEST_AT_MOST or isinstance(search.query, MatchAll):
+    if isinstance(search.query, MatchAll):
+        return None
+    as_typed = replace(search, offset=0, limit=0, facets=(), fuzzy_fallback=False)
+    total = engine.search(as_typed).total
+    if total > SUGGEST_AT_MOST:
         return None
     replacements: dict[str, str] = {}
     looked_up: set[str] = set()
@@ -41,7 +45,7 @@ def spelling_suggestion(
         if not isinstance(leaf, Words | Phrase):
             continue
         for term in analyze(leaf.text):
-            if term in looked_up or len(looked_up) >= MAX_CORRECTED_WORDS:
+            if term in looked_up:
                 continue
             looked_up.add(term)
             found = correction(engine, leaf.field, term)
@@ -54,7 +58,7 @@ def spelling_suggestion(
         query = parse_query(corrected)
     except BadQuery:  # the corrections made the query too long: no suggestion, no error
         return None
-    check = replace(search, query=query, offset=0, limit=0, facets=())
+    check = replace(as_typed, query=query)
     corrected_total = engine.search(check).total
     if corrected_total <= total:
         return None
