@@ -283,5 +283,9 @@ def demo(port: int, no_serve: bool) -> None:
         serve_app(app, "127.0.0.1", port, settings.access_log)
 
 
+from fedcat.works_cli import works  # noqa: E402 - it uses this module's helpers
+
+main.add_command(works)
+
 if __name__ == "__main__":
     main()

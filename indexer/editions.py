@@ -36,6 +36,38 @@ def edition_family(payload: dict[str, Any]) -> tuple[str, str, str] | None:
     return " ".join(title), " ".join(analyze(payload.get("part", ""))), author
 
 
+#: What tells two editions of one title apart, in the order a cataloguer looks.
+_DIFFERENCES = (
+    ("year", "year"),
+    ("edition", "edition"),
+    ("format", "format"),
+    ("language", "language"),
+    ("publisher", "publisher"),
+    ("physical_description", "extent"),
+    ("isbns", "ISBN"),
+)
+
+
+def why_apart(payload: dict[str, Any], other: dict[str, Any]) -> str:
+    """Why two works of one title are not one work, in words: "different year 1991 / 1978".
+
+    Said from the works' display values (both engines give the same); "" when they show no
+    difference (an operator split them, or the difference is in a field not shown here).
+    """
+    differences = []
+    for field, label in _DIFFERENCES:
+        ours, theirs = payload.get(field), other.get(field)
+        if isinstance(ours, list):
+            if ours and theirs and not set(ours) & set(theirs):
+                differences.append(f"different {label} {ours[0]} / {theirs[0]}")
+            continue
+        if ours and theirs and str(ours).casefold() != str(theirs).casefold():
+            differences.append(f"different {label} {ours} / {theirs}")
+        elif bool(ours) != bool(theirs) and field in ("edition", "year"):
+            differences.append(f"{label} {ours or theirs} on one only")
+    return "; ".join(differences[:3])
+
+
 def other_editions(engine: SearchEngine, payload: dict[str, Any]) -> list[dict[str, Any]]:
     """The other works of this work's edition family, newest first: id, title, edition, year,
     format and how many libraries hold each."""
@@ -61,6 +93,7 @@ def other_editions(engine: SearchEngine, payload: dict[str, Any]) -> list[dict[s
                 "year": other.get("year"),
                 "format": other.get("format", ""),
                 "libraries": len({h["library_id"] for h in other.get("holdings", [])}),
+                "why_apart": why_apart(payload, other),
             }
         )
     return found[:MAX_OTHER_EDITIONS]
