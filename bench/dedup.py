@@ -16,6 +16,7 @@ import argparse
 import copy
 import json
 import logging
+import re
 import sqlite3
 import sys
 import unicodedata
@@ -43,9 +44,23 @@ VARIANTS = FIXTURES / "dedup_variants.tsv"
 VARIANT_PREFIX = "variant:"
 
 
+#: What a pair is, as its labeller read it (see bench/README.md, "Dedup quality").
+KINDS = (
+    "duplicate",  # one manifestation catalogued by two libraries (or keyed differently)
+    "identical",  # one record twice: another set, another encoding (not counted in the aim)
+    "edition",  # other edition, printing with another date, reissue
+    "translation",  # the same text in another language
+    "print_online",  # print and online (or microform) editions
+    "format",  # another format of one title: audiobook, score vs disc, braille
+    "volume",  # another volume of one set
+    "other_work",  # another work with the same or a similar title
+)
+
+
 @dataclass(frozen=True)
 class LabelledPair:
     group: str
+    kind: str
     record_a: str
     record_b: str
     same: bool
@@ -60,10 +75,12 @@ def _rows(path: Path) -> Iterator[list[str]]:
 
 def labelled_pairs(path: Path = PAIRS) -> list[LabelledPair]:
     pairs = []
-    for group, record_a, record_b, label, reason in _rows(path):
+    for group, kind, record_a, record_b, label, reason in _rows(path):
         if label not in ("same", "different"):
             raise ValueError(f"{path}: label must be same or different, not {label!r}")
-        pairs.append(LabelledPair(group, record_a, record_b, label == "same", reason))
+        if kind not in KINDS:
+            raise ValueError(f"{path}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        pairs.append(LabelledPair(group, kind, record_a, record_b, label == "same", reason))
     return pairs
 
 
@@ -160,6 +177,59 @@ def _join_245ab(record: pymarc.Record) -> None:
     field.subfields = [pymarc.Subfield("a", joined), *rest]
 
 
+def _script(record: pymarc.Record, locale: str) -> None:
+    """Han characters converted the way a library of the other script would key them, word
+    spaces (an RLIN habit) dropped between CJK characters."""
+    from zhconv import convert
+
+    def change(code: str, value: str) -> str:
+        if code in "60":
+            return value
+        joined = re.sub(r"(?<=[\u3000-\u9fff])[ \u3000]+(?=[\u3000-\u9fff])", "", value)
+        return convert(joined, locale)
+
+    _rewrite(record, ("245", "260", "264", "880"), change)
+
+
+def _online(record: pymarc.Record) -> None:
+    """The online edition of a print record, as an e-book vendor's record says it."""
+    record.remove_fields("007")
+    record.add_ordered_field(pymarc.Field(tag="007", data="cr |n|||||||||"))
+    f008 = record.get("008")
+    if f008 is not None:
+        f008.data = f008.data.ljust(40)[:23] + "o" + f008.data.ljust(40)[24:]
+    pages = re.search(r"(\d+) p", _subfield(record, "300", "a"))
+    extent = f"1 online resource ({pages.group(1)} pages)" if pages else "1 online resource"
+    record.remove_fields("300")
+    record.add_ordered_field(pymarc.Field("300", [" ", " "], [pymarc.Subfield("a", extent)]))
+
+
+def _subfield(record: pymarc.Record, tag: str, code: str) -> str:
+    field = record.get(tag)
+    return (field.get(code) or "") if field is not None else ""
+
+
+def _isbn_to_z(record: pymarc.Record) -> None:
+    for field in record.get_fields("020"):
+        field.subfields = [
+            pymarc.Subfield("z" if s.code == "a" else s.code, s.value) for s in field.subfields
+        ]
+
+
+def _fixed(record: pymarc.Record, start: int, value: str) -> None:
+    f008 = record.get("008")
+    if f008 is not None:
+        data = f008.data.ljust(40)
+        f008.data = data[:start] + value + data[start + len(value) :]
+
+
+def _year(record: pymarc.Record, year: str) -> None:
+    _fixed(record, 7, year)
+    for field in record.get_fields("260", "264"):
+        if "c" in field:
+            field["c"] = f"{year}."
+
+
 def apply_edit(record: pymarc.Record, edit: str) -> None:
     """One edit from dedup_variants.tsv, in place; unknown edits are an error, not a no-op."""
     kind, _, argument = edit.partition(":")
@@ -181,12 +251,23 @@ def apply_edit(record: pymarc.Record, edit: str) -> None:
         _move_name(record, argument)
     elif kind == "join" and argument == "245ab":
         _join_245ab(record)
+    elif kind == "script":
+        _script(record, argument)
+    elif kind == "online":
+        _online(record)
+    elif kind == "isbn-to-z":
+        _isbn_to_z(record)
+    elif kind == "lang":
+        _fixed(record, 35, argument)
+    elif kind == "year":
+        _year(record, argument)
     elif kind == "unpunct":
         _rewrite(record, ("100", "245", "260"), lambda code, value: nz.strip_isbd(value))
     else:
         raise ValueError(f"unknown variant edit {edit!r}")
 
 
+@cache
 def variant_records() -> dict[str, pymarc.Record]:
     variants = {}
     for name, base, *edits in _rows(VARIANTS):
@@ -261,21 +342,24 @@ def evaluate(pairs: list[LabelledPair] | None = None) -> dict:
         store.upsert(record, "bench", change)
     work = {rid: store.work_of(record.key) for rid, record in records.items()}
     predicted = [work[p.record_a] == work[p.record_b] for p in pairs]
-    groups = sorted({p.group for p in pairs})
+
+    def subset(keep) -> dict:
+        chosen = [(p, g) for p, g in zip(pairs, predicted, strict=True) if keep(p)]
+        return scores([p for p, _ in chosen], [g for _, g in chosen])
+
     result = {
         "records": len(records),
         "works": len(set(work.values())),
         "overall": scores(pairs, predicted),
+        "cross_library": subset(lambda p: p.kind != "identical" and _cross_library(p)),
         "groups": {
-            group: scores(
-                [p for p in pairs if p.group == group],
-                [g for p, g in zip(pairs, predicted, strict=True) if p.group == group],
-            )
-            for group in groups
+            g: subset(lambda p, g=g: p.group == g) for g in sorted({p.group for p in pairs})
         },
+        "kinds": {k: subset(lambda p, k=k: p.kind == k) for k in KINDS},
         "errors": [
             {
                 "group": p.group,
+                "kind": p.kind,
                 "a": p.record_a,
                 "b": p.record_b,
                 "label": "same" if p.same else "different",
@@ -289,6 +373,32 @@ def evaluate(pairs: list[LabelledPair] | None = None) -> dict:
     return result
 
 
+@cache
+def library_of(record_id: str) -> str:
+    """Who catalogued a record: 040 $a (the cataloguing agency) when the record says it, else
+    its source file; a variant without its own 040 counts as another library's record."""
+    if record_id.startswith(VARIANT_PREFIX):
+        base = variant_records()[record_id]
+    else:
+        base = source_record(record_id)
+    field = base.get("040")
+    agency = (field.get("a") or "").strip() if field is not None else ""
+    if agency and not (record_id.startswith(VARIANT_PREFIX) and agency == _base_agency(record_id)):
+        return agency
+    return record_id if record_id.startswith(VARIANT_PREFIX) else record_id.rpartition("#")[0]
+
+
+def _base_agency(variant_id: str) -> str:
+    name = variant_id.removeprefix(VARIANT_PREFIX)
+    base = next(row[1] for row in _rows(VARIANTS) if row[0] == name)
+    field = source_record(base).get("040")
+    return (field.get("a") or "").strip() if field is not None else ""
+
+
+def _cross_library(pair: LabelledPair) -> bool:
+    return library_of(pair.record_a) != library_of(pair.record_b)
+
+
 def _merged_by(store: WorkStore, record_id: str) -> str:
     key = f"{_partner(record_id).id}\x1f{record_id}"
     row = store.db.execute("SELECT merged_by FROM records WHERE record_key = ?", (key,)).fetchone()
@@ -300,7 +410,7 @@ def _line(name: str, figures: dict) -> str:
         return "  n/a " if value is None else f"{value:6.1%}"
 
     return (
-        f"{name:<10} {figures['pairs']:>5} {figures['same']:>5} {figures['different']:>5}"
+        f"{name:<13} {figures['pairs']:>5} {figures['same']:>5} {figures['different']:>5}"
         f"  {pct(figures['precision'])}  {pct(figures['recall'])}"
         f"  (tp {figures['true_positives']}, fp {figures['false_positives']},"
         f" fn {figures['false_negatives']})"
@@ -316,12 +426,20 @@ def main() -> None:
     warnings.simplefilter("ignore")
     result = evaluate()
     print(f"{result['records']} records → {result['works']} works")
-    print(f"{'group':<10} {'pairs':>5} {'same':>5} {'diff':>5}  {'prec':>6}  {'recall':>6}")
+    print(f"{'pairs':<13} {'pairs':>5} {'same':>5} {'diff':>5}  {'prec':>6}  {'recall':>6}")
     for group, figures in result["groups"].items():
         print(_line(group, figures))
+    for kind, figures in result["kinds"].items():
+        if figures["pairs"]:
+            print(_line(kind, figures))
     print(_line("overall", result["overall"]))
+    print(_line("cross-library", result["cross_library"]))
+    print("  (cross-library: records of different libraries, identical copies not counted)")
     for error in result["errors"]:
-        print(f"  wrong: {error['label']:<9} {error['a']} ~ {error['b']}: {error['reason']}")
+        print(
+            f"  wrong: {error['label']:<9} [{error['kind']}] {error['a']} ~ {error['b']}:"
+            f" {error['reason']}"
+        )
         for merged in error["merged_by"]:
             print(f"         merged by {merged}")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -286,5 +286,9 @@ def demo(port: int, no_serve: bool) -> None:
 
 register_accounts(main)
 
+from fedcat.works_cli import works  # noqa: E402 - it uses this module's helpers
+
+main.add_command(works)
+
 if __name__ == "__main__":
     main()

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from config.partners import Partner
 from harvester.sink import HarvestedRecord, Rejection, SinkResult
@@ -32,6 +33,31 @@ class ApplyReport:
 
     upserted: int = 0
     deleted: int = 0
+
+
+def match_evidence(records: Sequence[Record], stored: Mapping[str, dict]) -> list[dict[str, Any]]:
+    """Why each record is in this work (and which works it was kept apart from), for staff:
+    the words of `indexer.matching.describe` and the fields that agreed, differed or were
+    absent. The first record of a work has no "joined"."""
+    evidence = []
+    for record in records:
+        decision = stored.get(record.key) or {}
+        joined = decision.get("joined") or {}
+        fields = joined.get("fields", [])
+        evidence.append(
+            {
+                "partner_id": record.partner_id,
+                "identifier": record.identifier,
+                "joined_with": joined.get("with", "").partition("\x1f")[2],
+                "summary": joined.get("summary", ""),
+                "score": joined.get("score"),
+                "agreed": [f["name"] for f in fields if f["outcome"] == "agree"],
+                "differed": [f["name"] for f in fields if f["outcome"] == "differ"],
+                "absent": [f["name"] for f in fields if f["outcome"] == "absent"],
+                "kept_apart": decision.get("kept_apart", []),
+            }
+        )
+    return evidence
 
 
 def open_state(path: Path) -> sqlite3.Connection:
@@ -177,7 +203,35 @@ class Catalog:
     def _payload(self, work_id: str, members: list[tuple[Record, str]]) -> WorkPayload:
         records = [r for r, _ in members]
         merged_by = {r.key: m for r, m in members}
-        return work_payload(work_id, records, merged_by, self.library_names)
+        payload = work_payload(work_id, records, merged_by, self.library_names)
+        payload["match_evidence"] = match_evidence(records, self.store.evidence_of(work_id))
+        return payload
+
+    # -- operator decisions ---------------------------------------------------------------
+    def split(self, record_key: str, operator: str) -> str:
+        """Take a record out of its work for good (survives re-harvest and rebuilds)."""
+        return self._decide(lambda change: self.store.split(record_key, operator, change))
+
+    def merge(self, keep: str, other: str, operator: str) -> str:
+        """Make two works one; `other`'s id redirects to `keep` from now on."""
+        return self._decide(lambda change: self.store.merge(keep, other, operator, change))
+
+    def rematch(self) -> int:
+        """Match every stored record again (after the rules changed), overrides kept."""
+        return self._decide(self.store.rematch)
+
+    def _decide(self, action):
+        change = Change()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            outcome = action(change)
+            self._index_works(change.reindex, change.removed)
+            self.engine.commit()
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        return outcome
 
     def _index_works(
         self, reindex: set[str], removed: set[str], stored: Mapping[str, Record] | None = None

@@ -8,7 +8,7 @@ checked against the work's display values here, so both engines list the same on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from indexer.engine import SearchEngine
 from indexer.matching import first_word, title_proper_terms
@@ -37,6 +37,38 @@ def edition_family(payload: WorkPayload) -> tuple[str, str, str] | None:
     return " ".join(title), " ".join(analyze(payload.get("part", ""))), author
 
 
+#: What tells two editions of one title apart, in the order a cataloguer looks.
+_DIFFERENCES = (
+    ("year", "year"),
+    ("edition", "edition"),
+    ("format", "format"),
+    ("language", "language"),
+    ("publisher", "publisher"),
+    ("physical_description", "extent"),
+    ("isbns", "ISBN"),
+)
+
+
+def why_apart(payload: WorkPayload, other: WorkPayload) -> str:
+    """Why two works of one title are not one work, in words: "different year 1991 / 1978".
+
+    Said from the works' display values (both engines give the same); "" when they show no
+    difference (an operator split them, or the difference is in a field not shown here).
+    """
+    differences = []
+    for field, label in _DIFFERENCES:
+        ours, theirs = cast(dict, payload).get(field), cast(dict, other).get(field)
+        if isinstance(ours, list):
+            if ours and theirs and not set(ours) & set(theirs):
+                differences.append(f"different {label} {ours[0]} / {theirs[0]}")
+            continue
+        if ours and theirs and str(ours).casefold() != str(theirs).casefold():
+            differences.append(f"different {label} {ours} / {theirs}")
+        elif bool(ours) != bool(theirs) and field in ("edition", "year"):
+            differences.append(f"{label} {ours or theirs} on one only")
+    return "; ".join(differences[:3])
+
+
 def other_editions(engine: SearchEngine, payload: WorkPayload) -> list[dict[str, Any]]:
     """The other works of this work's edition family, newest first: id, title, edition, year,
     format and how many libraries hold each."""
@@ -62,6 +94,7 @@ def other_editions(engine: SearchEngine, payload: WorkPayload) -> list[dict[str,
                 "year": other.get("year"),
                 "format": other.get("format", ""),
                 "libraries": len({h["library_id"] for h in other.get("holdings", [])}),
+                "why_apart": why_apart(payload, other),
             }
         )
     return found[:MAX_OTHER_EDITIONS]

@@ -255,10 +255,20 @@ def marc_to_record(
         issns=nz.unique(nz.issn(v) for f in marc.get_fields("022") for v in f.get_subfields("a")),
         oclc_numbers=nz.unique(oclc),
         lccn=nz.lccn(_first(marc, ("010",), "a")),
+        weak_isbns=nz.unique(
+            nz.isbn13(v) or _digits(v) for f in marc.get_fields("020") for v in f.get_subfields("z")
+        ),
+        weak_issns=nz.unique(
+            nz.issn(v) or v.strip()
+            for f in marc.get_fields("022")
+            for v in f.get_subfields("y", "z")
+        ),
         language=language,
         format=nz.format_from_marc(
             str(marc.leader), field_007, control_008, _first(marc, ("300",), "a")
         ),
+        carrier=_carrier(str(marc.leader), field_007, control_008),
+        series=_first(marc, ("490", "830"), "a"),
         publisher=next(filter(None, (_publication_text(f, "b") for f in publication)), ""),
         place=next(filter(None, (_publication_text(f, "a") for f in publication)), ""),
         year=next(filter(None, years), None) or nz.year(control_008[7:11]),
@@ -271,6 +281,33 @@ def marc_to_record(
             marc, partner, record_id, _call_number(classification), holdings_records
         ),
     )
+
+
+#: 008 "form of item" codes and 007/00 categories that name a carrier (MARC 21 bibliographic).
+_FORM_OF_ITEM = {"a": "microform", "b": "microform", "c": "microform", "d": "large_print",
+                 "f": "braille", "o": "online", "q": "online", "s": "online"}  # fmt: skip
+_CATEGORY_007 = {"h": "microform", "f": "braille"}
+
+
+def _digits(value: str) -> str:
+    """An invalid number as its digits (and check letter X), to compare with other records'."""
+    return "".join(c for c in value.upper() if c.isdigit() or c == "X")
+
+
+def _carrier(leader: str, field_007: str, field_008: str) -> str:
+    """The carrier the matcher must not mix: online, microform, braille or large print.
+
+    Form of item sits at 008/23 for books, music, serials and mixed material and at 008/29
+    for maps and visual material; 007 cr (remote) and 007 h/f say it for any type."""
+    if field_007[:2] == "cr":
+        return "online"
+    if field_007[:1] in _CATEGORY_007:
+        return _CATEGORY_007[field_007[:1]]
+    record_type = leader.ljust(8)[6]
+    position = 29 if record_type in "efgkor" else 23
+    carrier = _FORM_OF_ITEM.get(field_008[position : position + 1], "")
+    # a sound recording has no large print or braille: such a code there is a slip
+    return carrier if record_type not in "ij" or carrier == "online" else ""
 
 
 def _notes(record: pymarc.Record) -> list[pymarc.Field]:

@@ -66,8 +66,15 @@ class Record:
     issns: list[str] = field(default_factory=list)  # NNNN-NNNX
     oclc_numbers: list[str] = field(default_factory=list)  # digits only
     lccn: str = ""
+    #: cancelled or invalid numbers (020 $z, 022 $y $z): weak evidence for matching only
+    weak_isbns: list[str] = field(default_factory=list)
+    weak_issns: list[str] = field(default_factory=list)
     language: str = ""  # ISO 639-2/B code, e.g. "eng", "fre", "chi"
     format: str = ""  # "book", "serial", "map", "score", "recording", "video", ...
+    #: how the content is carried, where the format alone does not say it: "online",
+    #: "microform", "braille", "large_print", or "" (print or not known)
+    carrier: str = ""
+    series: str = ""  # the first series statement (490 $a, else 830 $a)
     publisher: str = ""
     place: str = ""
     year: int | None = None

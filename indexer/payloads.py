@@ -7,7 +7,7 @@ them. Declaring them once lets mypy check every reader against the one writer.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, get_args
+from typing import Any, Literal, NotRequired, TypedDict, get_args
 
 #: Item status values a holding may have, in the order a patron cares about them.
 Availability = Literal["available", "on_loan", "not_loanable", "unknown"]
@@ -73,3 +73,6 @@ class WorkPayload(TypedDict):
     vernacular: dict[str, list[str]]
     holdings: list[HoldingRow]
     records: list[SourceRecordRow]
+    #: why each record is in this work, in words and fields (indexer.catalog.match_evidence);
+    #: set by the catalogue once the work's members are known
+    match_evidence: NotRequired[list[dict[str, Any]]]

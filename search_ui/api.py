@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, request
 
 from indexer.editions import other_editions
+from indexer.overrides import redirect_in_state
 from search_ui import i18n
 from search_ui.extension import fedcat
 from search_ui.openapi import openapi_document
@@ -24,6 +25,9 @@ def search() -> Response:
 def work(work_id: str) -> Response:
     engine = fedcat().engine
     payload = engine.get(work_id) if is_work_id(work_id) else None
+    if payload is None and is_work_id(work_id):
+        moved = redirect_in_state(fedcat().settings.state_db, work_id)
+        payload = engine.get(moved) if moved else None
     if payload is None:
         abort(404, description=f"no work with id {work_id[:40]!r}")
     return jsonify({**payload, "other_editions": other_editions(engine, payload)})

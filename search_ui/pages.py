@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from indexer.editions import other_editions
+from indexer.overrides import redirect_in_state
 from search_ui import i18n
 from search_ui.extension import fedcat
 from search_ui.links import (
@@ -35,10 +37,15 @@ def search_page() -> str:
 
 
 @blueprint.get("/work/<work_id>")
-def work_page(work_id: str) -> str:
+def work_page(work_id: str) -> str | Response | WerkzeugResponse:
     shared = fedcat()
     payload = shared.engine.get(work_id) if is_work_id(work_id) else None
     if payload is None:
+        moved = (
+            redirect_in_state(shared.settings.state_db, work_id) if is_work_id(work_id) else None
+        )
+        if moved:  # merged or re-matched under another id: the old link keeps working
+            return redirect(link("pages.work_page", request.args, work_id=moved), 308)
         abort(404, description="No such work in the catalogue.")
     library = request.args.get("library")
     home = library if library in shared.by_id else None

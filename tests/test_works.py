@@ -99,7 +99,9 @@ def test_reharvested_record_with_new_isbn_moves_to_its_new_work(catalog):
     assert sorted(libraries(h.payload) for h in dune) == [["east", "south"], ["north"]]
 
 
-def test_removing_the_bridging_record_splits_the_work(catalog):
+def test_record_with_two_isbns_does_not_chain_two_editions(catalog):
+    """Before issue 20 the middle record linked both into one work; north's and east's
+    ISBNs contradict each other, so east is kept apart and says why."""
     isbn_b = "9780441172719"
     catalog.add_records(
         [
@@ -108,7 +110,10 @@ def test_removing_the_bridging_record_splits_the_work(catalog):
             record("east", "e1", "Alpha", isbns=(isbn_b,)),
         ]
     )
-    assert catalog.engine.count() == 1
+    assert catalog.engine.count() == 2
+    east = catalog.store.work_of("east\x1fe1")
+    kept_apart = catalog.store.evidence_of(east)["east\x1fe1"]["kept_apart"]
+    assert any("different ISBN" in decision["why"] for decision in kept_apart)
     catalog.remove_records(["south\x1fs1"])
     assert catalog.engine.count() == 2
 

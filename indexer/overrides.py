@@ -1,0 +1,149 @@
+"""Operator decisions about works: split a record out, merge two works, and what they left.
+
+A decision is stored as pairs of records, not as work ids, so it survives everything that
+re-creates works: a re-harvest (the record comes back under the same key), re-matching,
+`fedcat reindex`. "apart" pairs may never share a work; "together" pairs always do. Every
+decision and every work id that stopped existing is kept: the audit log says who decided
+what, and old work ids redirect to the work their records are in now.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS work_overrides (
+    kind TEXT NOT NULL CHECK (kind IN ('apart', 'together')),
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    PRIMARY KEY (kind, record_a, record_b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS work_overrides_b ON work_overrides(record_b);
+CREATE TABLE IF NOT EXISTS work_redirects (
+    old_id TEXT PRIMARY KEY,
+    new_id TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS work_audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    action TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"""
+
+Kind = Literal["apart", "together"]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: float
+    action: str
+    operator: str
+    detail: dict
+
+    def line(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.at))
+        return f"{self.seq:>4} {when}Z {self.action:<6} {self.operator}: {json.dumps(self.detail)}"
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+class Overrides:
+    """The decisions and redirects in the state file. Callers own the transaction."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.db.executescript(SCHEMA)
+
+    def add(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+        rows = [(kind, *_pair(a, b)) for a, b in pairs if a != b]
+        other = "together" if kind == "apart" else "apart"
+        self.db.executemany(
+            "DELETE FROM work_overrides WHERE kind = ? AND record_a = ? AND record_b = ?",
+            [(other, a, b) for _, a, b in rows],
+        )
+        self.db.executemany("INSERT OR IGNORE INTO work_overrides VALUES (?, ?, ?)", rows)
+
+    def partners(self, record_key: str, kind: Kind) -> set[str]:
+        """The records this one must (together) or must not (apart) share a work with."""
+        rows = self.db.execute(
+            "SELECT record_a, record_b FROM work_overrides WHERE kind = ?"
+            " AND (record_a = ? OR record_b = ?)",
+            (kind, record_key, record_key),
+        )
+        return {b if a == record_key else a for a, b in rows}
+
+    def apart(self, a: str, b: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM work_overrides WHERE kind = 'apart' AND record_a = ? AND record_b = ?",
+            _pair(a, b),
+        ).fetchone()
+        return row is not None
+
+    # -- redirects ------------------------------------------------------------------------
+    def redirect(self, old_id: str, new_id: str) -> None:
+        """`old_id` no longer exists; its records are in `new_id` now."""
+        if old_id == new_id:
+            return
+        self.db.execute(
+            "INSERT OR REPLACE INTO work_redirects VALUES (?, ?, ?)", (old_id, new_id, time.time())
+        )
+        self.db.execute("DELETE FROM work_redirects WHERE old_id = ?", (new_id,))
+
+    def resolve(self, work_id: str) -> str | None:
+        return resolve_redirect(self.db, work_id)
+
+    # -- audit ------------------------------------------------------------------------------
+    def log(self, action: str, operator: str, detail: dict) -> None:
+        self.db.execute(
+            "INSERT INTO work_audit (at, action, operator, detail) VALUES (?, ?, ?, ?)",
+            (time.time(), action, operator, json.dumps(detail, ensure_ascii=False)),
+        )
+
+    def audit(self) -> Iterator[AuditEntry]:
+        rows = self.db.execute(
+            "SELECT seq, at, action, operator, detail FROM work_audit ORDER BY seq"
+        )
+        for seq, at, action, operator, detail in rows:
+            yield AuditEntry(seq, at, action, operator, json.loads(detail))
+
+
+def resolve_redirect(db: sqlite3.Connection, work_id: str) -> str | None:
+    """The work an old id now lives in (following redirects of redirects), or None."""
+    seen = {work_id}
+    current = work_id
+    while True:
+        try:
+            row = db.execute(
+                "SELECT new_id FROM work_redirects WHERE old_id = ?", (current,)
+            ).fetchone()
+        except sqlite3.OperationalError:  # a state file from before redirects existed
+            return None
+        if row is None:
+            return current if current != work_id else None
+        current = row[0]
+        if current in seen:
+            return None
+        seen.add(current)
+
+
+def redirect_in_state(state_db: Path, work_id: str) -> str | None:
+    """For the web app: look an old work id up in the state file, read-only."""
+    if not state_db.exists():
+        return None
+    db = sqlite3.connect(f"file:{state_db}?mode=ro", uri=True, timeout=5)
+    try:
+        return resolve_redirect(db, work_id)
+    finally:
+        db.close()
