@@ -21,6 +21,7 @@ from config.settings import (
     from_environment,
     markdown_table,
 )
+from ill.cli import register as register_ill
 
 
 def _settings() -> Settings:
@@ -285,6 +286,7 @@ def demo(port: int, no_serve: bool) -> None:
 
 
 register_accounts(main)
+register_ill(main)
 
 if __name__ == "__main__":
     main()
