@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import click
+import sqlalchemy as sa
 
 from config.partners import Partner, RegistryError, load_registry
 from config.settings import Settings, SettingsError, from_environment
@@ -82,7 +83,12 @@ def _housekeeping() -> Iterator[Housekeeping]:
         settings = from_environment()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    store = open_store(settings.database_location)
+    if not settings.database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        store = open_store(settings.database_location)
+    except sa.exc.OperationalError as exc:
+        raise click.ClickException(f"cannot open the request store: {exc.orig}") from None
     try:
         service = IllService(store, IllSettings(answer_days=settings.ill_answer_days))
         yield Housekeeping(settings, store, service)
