@@ -11,6 +11,7 @@ Format (see docs/operator-guide.md):
     location = "Main stacks"           # holding location when the feed has none
     catalog_url = "https://opac.north.example/record/{id}"  # {id}: local record id
     origins = ["https://www.north.example"]  # sites allowed to embed the widget
+    ill_email = "ill@north.example"    # optional: where new loan requests are mailed
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 METADATA_PREFIXES = ("marc21", "marcxml", "oai_dc", "mods")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class RegistryError(ValueError):
@@ -38,6 +40,8 @@ class Partner:
     location: str = ""
     catalog_url: str = ""
     origins: tuple[str, ...] = field(default_factory=tuple)
+    #: the inter-library loan desk's address, mailed when a request reaches the library
+    ill_email: str = ""
 
     def record_url(self, local_id: str) -> str:
         """Link to a record in the partner's own catalog ("" when none is configured)."""
@@ -58,6 +62,9 @@ def _partner(entry: dict, where: str) -> Partner:
         raise RegistryError(f"{where}: metadata_prefix {prefix!r} not one of {METADATA_PREFIXES}")
     if not entry["base_url"].startswith(("http://", "https://")):
         raise RegistryError(f"{where}: base_url must be an http(s) URL")
+    email = entry.get("ill_email", "")
+    if not isinstance(email, str) or (email and not _EMAIL.match(email)):
+        raise RegistryError(f"{where}: ill_email must be an e-mail address")
     return Partner(**{**entry, "origins": tuple(entry.get("origins", ()))})
 
 

@@ -58,6 +58,18 @@ class Settings:
     secret_key: str = ""
     #: days a lender may leave a request unanswered before it passes to the next lender
     ill_answer_days: int = 3
+    #: days a closed request keeps its patron link before `fedcat ill tick` anonymises it
+    ill_retention_days: int = 90
+    #: the SMTP server request mail goes to ("" = none: mail stays queued)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "fedcat@localhost"
+    #: days a patron may download a copy (a scan) before its file is deleted
+    copy_days: int = 14
+    #: copies a year of one journal's recent articles per borrowing library before staff
+    #: are warned (CONTU's rule of five)
+    copy_limit: int = 5
+    copy_max_mb: int = 20
 
     @property
     def database_location(self) -> str:
@@ -121,6 +133,16 @@ def _days(name: str) -> Callable[[str], int]:
         value = value.strip()
         if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 60:
             raise SettingsError(f"{name}={value!r}: a whole number of days from 1 to 60")
+        return int(value)
+
+    return parse
+
+
+def _whole(name: str, low: int, high: int, what: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+            raise SettingsError(f"{name}={value!r}: a whole number of {what} from {low} to {high}")
         return int(value)
 
     return parse
@@ -282,6 +304,64 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 60",
         "days a lender may leave a request unanswered before it passes to the next lender",
         _days("FEDCAT_ILL_ANSWER_DAYS"),
+    ),
+    Setting(
+        "ill_retention_days",
+        "FEDCAT_ILL_RETENTION_DAYS",
+        "90",
+        "1 to 3650",
+        "days a closed request keeps its patron link; then only anonymous facts remain",
+        _whole("FEDCAT_ILL_RETENTION_DAYS", 1, 3650, "days"),
+    ),
+    Setting(
+        "smtp_host",
+        "FEDCAT_SMTP_HOST",
+        "",
+        "host name",
+        "the SMTP server for request mail (none: mail stays queued in the outbox)",
+        str.strip,
+        shown_default="(none)",
+    ),
+    Setting(
+        "smtp_port",
+        "FEDCAT_SMTP_PORT",
+        "25",
+        "1 to 65535",
+        "the SMTP server's port",
+        _whole("FEDCAT_SMTP_PORT", 1, 65535, "port"),
+    ),
+    Setting(
+        "smtp_from",
+        "FEDCAT_SMTP_FROM",
+        "fedcat@localhost",
+        "e-mail address",
+        "the sender of request mail",
+        str.strip,
+    ),
+    Setting(
+        "copy_days",
+        "FEDCAT_COPY_DAYS",
+        "14",
+        "1 to 60",
+        "days a patron may download a copy (scan) before its file is deleted",
+        _days("FEDCAT_COPY_DAYS"),
+    ),
+    Setting(
+        "copy_limit",
+        "FEDCAT_COPY_LIMIT",
+        "5",
+        "1 to 1000",
+        "copies a year per journal (its last five years) per borrowing library before staff "
+        "are warned (CONTU rule of five)",
+        _whole("FEDCAT_COPY_LIMIT", 1, 1000, "copies"),
+    ),
+    Setting(
+        "copy_max_mb",
+        "FEDCAT_COPY_MAX_MB",
+        "20",
+        "1 to 500",
+        "largest scan a lender may upload, in MB",
+        _whole("FEDCAT_COPY_MAX_MB", 1, 500, "MB"),
     ),
 )
 

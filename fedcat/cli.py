@@ -21,6 +21,7 @@ from config.settings import (
     from_environment,
     markdown_table,
 )
+from ill.cli import register as register_ill
 
 
 def _settings() -> Settings:
@@ -285,6 +286,7 @@ def demo(port: int, no_serve: bool) -> None:
 
 
 register_accounts(main)
+register_ill(main)
 
 from fedcat.works_cli import works  # noqa: E402 - it uses this module's helpers
 

@@ -66,3 +66,17 @@ class RequestRefused(IllError):
     """A new request breaks a rule (own library has it on the shelf, a duplicate)."""
 
     http_status = 409
+
+
+class ScanRefused(IllError):
+    """An uploaded scan is not acceptable: not a PDF (415), too large (413), empty (400)."""
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+class CopyGone(IllError):
+    """The patron's copy was there but its download period is over (the file is deleted)."""
+
+    http_status = 410

@@ -71,6 +71,7 @@ class Citation:
     issue: str = ""
     pages: str = ""
     year: str = ""
+    issn: str = ""  # of the journal, when known: what copies are counted by (CONTU)
 
 
 @dataclass(frozen=True)
@@ -136,3 +137,19 @@ class TimelineEvent:
     lender: str | None = None  # the lender concerned at that moment
     reason: str = ""  # a code, e.g. an ISO reasonUnfilled value
     note: str = ""  # free text for people
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A mail to send about a request, queued in the transaction of the change it reports.
+
+    The recipient is named, not addressed: a patron by their key, a library by its id; the
+    sender looks the address up when it sends, so no e-mail address is kept with requests.
+    """
+
+    request_id: str
+    kind: str  # shipped, ready_for_pickup, overdue, unfilled, copy_ready, new_request
+    recipient_kind: Literal["patron", "library"]
+    recipient_ref: str
+    subject: str
+    body: str

@@ -100,3 +100,39 @@ sa.Index(
 sa.Index("ill_events_request", events.c.request_id, events.c.seq)
 sa.Index("ill_requests_lender_open", requests.c.lender, requests.c.is_open)
 sa.Index("ill_events_action_at", events.c.action, events.c.at)
+
+#: mail waiting to go (and mail sent), written in the transaction of the change it reports
+outbox = sa.Table(
+    "ill_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(40), sa.ForeignKey("ill_requests.id"), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("recipient_kind", sa.String(20), nullable=False),  # patron | library
+    sa.Column("recipient_ref", sa.String(200), nullable=False),  # patron key | library id
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("claim", sa.String(40)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("gave_up_at", UtcDateTime),
+)
+
+#: scans of copies a lender uploaded (the file is in the data directory, `copies/<file_name>`)
+copies = sa.Table(
+    "ill_copies",
+    metadata,
+    sa.Column("request_id", sa.String(40), sa.ForeignKey("ill_requests.id"), primary_key=True),
+    sa.Column("file_name", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("deleted_at", UtcDateTime),
+)
+
+sa.Index("ill_outbox_due", outbox.c.sent_at, outbox.c.gave_up_at, outbox.c.next_attempt_at)
+sa.Index("ill_outbox_request", outbox.c.request_id)

@@ -26,6 +26,7 @@ from ill.model import (
     Skip,
     TimelineEvent,
 )
+from ill.notify import messages_for
 from ill.routing import build_rota, normalise_status, skip_reason
 from ill.states import INITIAL, Action, Role, Stage, Status, next_state
 from ill.store import RequestStore
@@ -117,7 +118,7 @@ class IllService:
         )
         events = [self._event(request, patron, Action.Place, None, now, note=_rota_note(rota))]
         events += self._pass_on(request, now, events)
-        return self.store.create(request, events)
+        return self.store.create(request, events, messages_for(request, events))
 
     def _check_new_request(
         self,
@@ -175,7 +176,7 @@ class IllService:
         events = [self._event(request, actor, action, request.state, now, reason=reason, note=note)]
         if request.state.stage is Stage.routing:
             events += self._pass_on(request, now, events)
-        return self.store.save(request, events)
+        return self.store.save(request, events, messages_for(request, events))
 
     def _authorise(self, request: Request, actor: Actor) -> None:
         allowed = {
@@ -319,9 +320,8 @@ class IllService:
             event = self._event(request, SYSTEM, Action.Expire, request.state, now,
                                 reason="NoAnswer", note=note)  # fmt: skip
             try:
-                moved.append(
-                    self.store.save(request, [event, *self._pass_on(request, now, [event])])
-                )
+                events = [event, *self._pass_on(request, now, [event])]
+                moved.append(self.store.save(request, events, messages_for(request, events)))
             except (RequestConflict, ActionNotAllowed):
                 continue  # the lender answered meanwhile: nothing to expire
         return moved
@@ -335,7 +335,7 @@ class IllService:
                 try:
                     event = self._event(request, SYSTEM, Action.MarkOverdue, request.state, now,
                                         note=f"due {request.due_date}")  # fmt: skip
-                    marked.append(self.store.save(request, [event]))
+                    marked.append(self.store.save(request, [event], messages_for(request, [event])))
                 except (RequestConflict, ActionNotAllowed):
                     continue  # not at the borrower (in transit or shipped back), or changed
         return marked

@@ -10,6 +10,7 @@ makes two staff acting at once end with one winner and one `RequestConflict`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -25,11 +26,34 @@ from sqlalchemy.engine import Connection, Engine
 
 from ill import schema
 from ill.errors import RequestConflict, RequestNotFound, RequestRefused
-from ill.model import Citation, Closure, LendingRules, Request, RotaEntry, Skip, TimelineEvent
+from ill.model import (
+    Citation,
+    Closure,
+    LendingRules,
+    OutboxMessage,
+    Request,
+    RotaEntry,
+    Skip,
+    TimelineEvent,
+)
 from ill.states import Action, Role, State
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "ill_alembic_version"
+#: SQLAlchemy names an engine's logger after its `logging_name`
+ENGINE_LOGGING_NAME = "ill"
+
+
+class _NoRows(logging.Filter):
+    """SQLAlchemy logs result rows at DEBUG; rows of these tables hold patron keys."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+logging.getLogger(f"sqlalchemy.engine.Engine.{ENGINE_LOGGING_NAME}").addFilter(_NoRows())
+#: bound values (card numbers in patron keys) never reach SQL logs or error messages
+ENGINE_OPTIONS: dict[str, Any] = {"hide_parameters": True, "logging_name": ENGINE_LOGGING_NAME}
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -67,13 +91,20 @@ class RequestStore:
 
     # requests -----------------------------------------------------------------------------
 
-    def create(self, request: Request, events: Sequence[TimelineEvent]) -> Request:
-        """Store a new request with its first events; refuses a second open one for a work."""
+    def create(
+        self,
+        request: Request,
+        events: Sequence[TimelineEvent],
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> Request:
+        """Store a new request with its first events (and the mail they cause); refuses a
+        second open one for a work."""
         request.version = 1
         try:
             with self._tx() as tx:
                 tx.execute(schema.requests.insert().values(**_request_row(request)))
                 _insert_events(tx, events)
+                _queue(tx, outbox, request.updated_at)
         except sa.exc.IntegrityError as exc:
             request.version = 0
             raise RequestRefused(
@@ -81,8 +112,14 @@ class RequestStore:
             ) from exc
         return request
 
-    def save(self, request: Request, events: Sequence[TimelineEvent]) -> Request:
-        """Write the changed request and its events if nobody else changed it since it was read.
+    def save(
+        self,
+        request: Request,
+        events: Sequence[TimelineEvent],
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> Request:
+        """Write the changed request, its events and the mail they cause, if nobody else
+        changed it since it was read.
 
         `request.version` is the version that was read; on success it is the new one.
         """
@@ -98,6 +135,7 @@ class RequestStore:
             if result.rowcount != 1:
                 raise RequestConflict(request.id, request.version)
             _insert_events(tx, events)
+            _queue(tx, outbox, request.updated_at)
         request.version += 1
         return request
 
@@ -207,7 +245,9 @@ class SqliteRequestStore(RequestStore):
     backend = "sqlite"
 
     def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
-        engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+        engine = sa.create_engine(
+            f"sqlite:///{path}", connect_args={"timeout": 30}, **ENGINE_OPTIONS
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         super().__init__(engine, migrate=migrate)
 
@@ -219,7 +259,8 @@ class PostgresRequestStore(RequestStore):
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
         url = sa.engine.make_url(dsn).set(drivername="postgresql+psycopg")
-        super().__init__(sa.create_engine(url, pool_pre_ping=True), migrate=migrate)
+        engine = sa.create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
+        super().__init__(engine, migrate=migrate)
 
 
 def open_store(location: str | Path) -> RequestStore:
@@ -244,6 +285,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _insert_events(tx: Connection, events: Sequence[TimelineEvent]) -> None:
     if events:
         tx.execute(schema.events.insert(), [_event_row(event) for event in events])
+
+
+def _queue(tx: Connection, outbox: Sequence[OutboxMessage], now: datetime | None) -> None:
+    if outbox:
+        rows = [{**asdict(m), "created_at": now, "next_attempt_at": now} for m in outbox]
+        tx.execute(schema.outbox.insert(), rows)
 
 
 def _request_row(request: Request) -> dict[str, Any]:
