@@ -36,6 +36,12 @@ STAGE_LABELS: dict[Stage, LazyString] = {
     Stage.returned_by_patron: lazy_gettext("Returned by you"),
     Stage.shipped_back: lazy_gettext("On its way back to the lending library"),
 }
+#: what is said beside the stage when the lender marked the loan so
+OVERLAY_LABELS: dict[Status | None, LazyString] = {
+    Status.Overdue: lazy_gettext("overdue"),
+    Status.Recalled: lazy_gettext("recalled: please bring it back"),
+}
+RENEWAL_PENDING = lazy_gettext("renewal asked")
 ACTION_LABELS: dict[Action, LazyString] = {
     Action.Place: lazy_gettext("Request placed"),
     Action.SendToLender: lazy_gettext("Sent to a lending library"),
@@ -84,13 +90,10 @@ def state_label(state: State) -> str:
         text = str(ANSWER_LABELS.get(state.status, state.status or ""))
     else:
         text = str(STAGE_LABELS.get(state.stage, state.stage.value))
-    if state.status is Status.Overdue:
-        text = f"{text} ({lazy_gettext('overdue')})"
-    elif state.status is Status.Recalled:
-        text = f"{text} ({lazy_gettext('recalled: please bring it back')})"
+    notes = [str(OVERLAY_LABELS[s]) for s in (state.status,) if s in OVERLAY_LABELS]
     if state.renewal_pending:
-        text = f"{text} ({lazy_gettext('renewal asked')})"
-    return text
+        notes.append(str(RENEWAL_PENDING))
+    return text + "".join(f" ({note})" for note in notes)
 
 
 def action_label(action: Action) -> str:
