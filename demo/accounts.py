@@ -60,9 +60,7 @@ def describe(logins: Sequence[DemoLogin]) -> list[str]:
     lines = ["DEMO-ONLY sign-ins (this demo database only; never use them elsewhere):"]
     for login in logins:
         if login.role == "patron":
-            lines.append(
-                f"  patron at {login.library_id}: card {login.login}, PIN {login.secret}"
-            )
+            lines.append(f"  patron at {login.library_id}: card {login.login}, PIN {login.secret}")
         else:
             lines.append(
                 f"  staff at {login.library_id}: user {login.login}, password {login.secret}"

@@ -117,8 +117,14 @@ def test_patron_places_a_request_for_a_work_held_elsewhere_and_cancels_it(app):
 def test_copy_request_carries_its_citation(tantivy_app):
     client = signed_in(tantivy_app, ANN)
     rid = request_id_of(
-        place(client, "Giant steps", service="Copy", citation_title="Liner notes",
-              citation_pages="3-9", citation_year="1960")  # fmt: skip
+        place(
+            client,
+            "Giant steps",
+            service="Copy",
+            citation_title="Liner notes",
+            citation_pages="3-9",
+            citation_year="1960",
+        )
     )
     stored = tantivy_app.extensions[EXTENSION].ill.store.get(rid)
     assert stored.service == "Copy" and stored.lender == "east"
@@ -260,8 +266,15 @@ def test_post_without_csrf_token_is_refused(tantivy_app, anns_request):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
-     "/\r\nLocation: //evil.example", "\t//evil.example", "evil.example/x"],  # fmt: skip
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/\r\nLocation: //evil.example",
+        "\t//evil.example",
+        "evil.example/x",
+    ],
 )
 def test_sign_in_never_redirects_off_the_site(tantivy_app, target):
     answer = sign_in(tantivy_app.test_client(), ANN, next=target)
