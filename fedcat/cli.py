@@ -281,8 +281,19 @@ def demo(port: int, no_serve: bool) -> None:
         from search_ui.app import create_app
 
         app = create_app(settings, partners=partners)
+        _demo_accounts(app, partners)
         click.echo(f"fedcat search page: http://127.0.0.1:{port}/  (try: jazz, guitar, histoire)")
         serve_app(app, "127.0.0.1", port, settings.access_log)
+
+
+def _demo_accounts(app, partners: list[Partner]) -> None:
+    """Create (or reset) the demo sign-ins and print them, marked demo-only."""
+    from demo.accounts import describe, ensure_demo_accounts
+    from search_ui.extension import EXTENSION
+
+    logins = ensure_demo_accounts(app.extensions[EXTENSION].accounts, partners)
+    for line in describe(logins):
+        click.echo(line)
 
 
 register_accounts(main)

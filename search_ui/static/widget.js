@@ -185,6 +185,9 @@
         const link = el("a", { href: `${apiBase}/work/${encodeURIComponent(work.id)}${this.library ? `?library=${encodeURIComponent(this.library)}` : ""}`, target: "_blank", rel: "noopener" });
         link.append(marked(work.highlight && work.highlight.title, work.title));
         item.append(link);
+        // A plain link to fedcat's record page: the patron signs in and requests there.
+        const ask = el("a", { class: "request", href: `${apiBase}/work/${encodeURIComponent(work.id)}${this.library ? `?library=${encodeURIComponent(this.library)}` : ""}#request`, target: "_blank", rel: "noopener" }, gettext("Request"));
+        item.append(document.createTextNode(" "), ask);
         const meta = [work.contributors.slice(0, 2).join("; "), work.year].filter(Boolean).join(" · ");
         if (meta) item.append(el("div", { class: "meta" }, meta));
         for (const h of work.holdings.slice(0, 3)) {
