@@ -37,7 +37,8 @@ from indexer import normalize as nz  # noqa: E402
 from indexer.catalog import Catalog  # noqa: E402
 from indexer.engine import SearchEngine  # noqa: E402
 from indexer.engines import open_engine  # noqa: E402
-from indexer.marc import marc_records_from_file, marc_records_from_sql, marc_to_record  # noqa: E402
+from indexer.marc import marc_to_record  # noqa: E402
+from indexer.marc_readers import marc_records_from_file, marc_records_from_sql  # noqa: E402
 from indexer.model import Record  # noqa: E402
 from search_ui.request_params import search_request_from_params  # noqa: E402
 

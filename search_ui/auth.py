@@ -15,8 +15,9 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, abort, g, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
 
 from accounts.errors import SessionInvalid, TokenInvalid
 from accounts.model import Account, ApiToken, Role
@@ -25,6 +26,7 @@ from search_ui.extension import fedcat
 SESSION_COOKIE = "fedcat_session"
 csrf = CSRFProtect()
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=Response)
 
 
 def secret_key(configured: str, data_dir: Path) -> str:
@@ -81,7 +83,7 @@ def set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-def forget_stale_session(response: Response) -> Response:
+def forget_stale_session(response: R) -> R:
     """An expired or revoked session's cookie is removed with the answer."""
     if g.get("stale_session"):
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -17,8 +17,9 @@ from enum import Enum
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 
 from accounts.model import Account
 from ill.errors import (
@@ -32,6 +33,7 @@ from ill.errors import (
 from ill.model import Actor, Citation, Request
 from ill.routing import normalise_status
 from ill.states import Action, Role, State, allowed_actions
+from indexer.payloads import HoldingRow, WorkPayload
 from search_ui import ill_labels
 from search_ui.auth import current_account, require
 from search_ui.extension import fedcat
@@ -82,7 +84,7 @@ def not_cached(response: Response) -> Response:
 # requesting ----------------------------------------------------------------------------------
 
 
-def work_payload(work_id: str) -> dict[str, Any]:
+def work_payload(work_id: str) -> WorkPayload:
     payload = fedcat().engine.get(work_id) if is_work_id(work_id) else None
     if payload is None:
         abort(404, description=gettext("No such work in the catalogue."))
@@ -96,7 +98,7 @@ def pickup_choices(account: Account) -> list[str]:
     return listed or [partner.name if partner else account.library_id]
 
 
-def own_shelf(payload: dict[str, Any], library_id: str) -> list[dict[str, Any]]:
+def own_shelf(payload: WorkPayload, library_id: str) -> list[HoldingRow]:
     """The patron's home library's available copies of the work (shown when it refuses)."""
     return [
         h
@@ -111,7 +113,7 @@ def open_request_for(actor: Actor, work_id: str) -> Request | None:
     return next((r for r in mine if r.work_id == work_id and r.is_open), None)
 
 
-def _request_form(work: dict[str, Any], account: Account, status: int = 200, **shown: Any):
+def _request_form(work: WorkPayload, account: Account, status: int = 200, **shown: Any):
     body = render_template(
         "request_form.html",
         work=work,
@@ -151,7 +153,7 @@ def place_request(work_id: str) -> Response:
     return redirect(target, 303)
 
 
-def _refused(work: dict[str, Any], account: Account, actor: Actor) -> Response:
+def _refused(work: WorkPayload, account: Account, actor: Actor) -> Response:
     """Why the loan rules refused: the same work already asked for, or on the home shelf."""
     existing = open_request_for(actor, work["id"])
     if existing is not None:

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     make_response,
     redirect,
@@ -19,6 +18,7 @@ from flask import (
     request,
 )
 from flask_babel import gettext
+from werkzeug.wrappers import Response
 
 from accounts.errors import SignInRefused, SignInThrottled
 from accounts.model import SignedIn
