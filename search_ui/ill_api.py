@@ -101,7 +101,9 @@ def _citation(raw: Any) -> Citation | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or set(raw) - CITATION_FIELDS:
-        abort(400, description="citation must be an object of " + ", ".join(sorted(CITATION_FIELDS)))
+        abort(
+            400, description="citation must be an object of " + ", ".join(sorted(CITATION_FIELDS))
+        )
     if not all(isinstance(v, str) for v in raw.values()):
         abort(400, description="citation fields must be strings")
     return Citation(**{"title": "", **raw})

@@ -71,8 +71,11 @@ def test_staff_of_another_library_cannot_act(web):
     intruder = web.staff(other(placed.lender), "intruder")
     answer = intruder.post(
         f"/staff/requests/{placed.id}/act",
-        data={"csrf_token": web.csrf_for(intruder), "action": "WillSupply",
-              "version": placed.version},  # fmt: skip
+        data={
+            "csrf_token": web.csrf_for(intruder),
+            "action": "WillSupply",
+            "version": placed.version,
+        },  # fmt: skip
     )
     assert answer.status_code == 404
     assert web.get(placed.id).state == placed.state
@@ -220,7 +223,9 @@ def test_two_staff_acting_at_once_one_wins_the_other_gets_409(web):
         barrier.wait()
         codes.append(client.post(f"/staff/requests/{placed.id}/act", data=form).status_code)
 
-    threads = [threading.Thread(target=press, args=pair) for pair in zip(clients, forms)]
+    threads = [
+        threading.Thread(target=press, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -254,8 +259,13 @@ def test_the_pages_in_chinese(web_sqlite):
     page = lender.get("/staff/lending?lang=zh").get_data(as_text=True)
     answer = lender.post(
         f"/staff/requests/{placed.id}/act",
-        data={"csrf_token": csrf_token(page), "action": "WillSupply", "version": "1",
-              "back": "lending", "lang": "zh"},  # fmt: skip
+        data={
+            "csrf_token": csrf_token(page),
+            "action": "WillSupply",
+            "version": "1",
+            "back": "lending",
+            "lang": "zh",
+        },  # fmt: skip
     )
     assert answer.headers["Location"] == "/staff/lending?lang=zh"
     borrowing = web.staff("north", "b1").get("/staff/borrowing?lang=zh").get_data(as_text=True)
