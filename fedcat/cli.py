@@ -21,6 +21,7 @@ from config.settings import (
     from_environment,
     markdown_table,
 )
+from fedcat.libraries_cli import libraries
 
 
 def _settings() -> Settings:
@@ -285,6 +286,7 @@ def demo(port: int, no_serve: bool) -> None:
 
 
 register_accounts(main)
+main.add_command(libraries)
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ staff member acted first) is refused with 409 and the reason, nothing half-appli
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request
@@ -117,7 +117,8 @@ def _due_default(found: Request, actions: list[Action]) -> str:
     """Today (or the current due date, for a renewal) plus the lender's loan period."""
     if not {Action.Shipped, Action.RenewAccepted} & set(actions):
         return ""
-    start = max(date.today(), found.due_date or date.today())
+    today = datetime.now(UTC).date()
+    start = max(today, found.due_date or today)
     return (start + timedelta(days=_rules(found.lender or "").loan_period_days)).isoformat()
 
 
