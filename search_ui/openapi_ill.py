@@ -52,53 +52,61 @@ _ID = {"name": "request_id", "in": "path", "required": True, "schema": _STR}
 
 def ill_paths() -> dict[str, Any]:
     return {
-        "/api/v1/ill/requests": {
-            "post": {
-                "summary": "Place a request for a patron of the token's library",
-                "security": SECURITY,
-                "requestBody": _body("NewIllRequest"),
-                "responses": {
-                    "201": _json(
-                        "Placed (and sent to its first lender, or closed saying why not).",
-                        _ref("IllRequest"),
-                    ),
-                    **_REFUSALS,
-                },
-            },  # fmt: skip
-            "get": {
-                "summary": "The token's library's requests, or one patron's",
-                "security": SECURITY,
-                "parameters": [
-                    {
-                        "name": "patron",
-                        "in": "query",
-                        "required": False,
-                        "description": "Card number: only this patron's requests.",
-                        "schema": _STR,
-                    }
-                ],
-                "responses": {
-                    "200": _json(
-                        "The requests, newest first.",
-                        {
-                            "type": "object",
-                            "properties": {
-                                "requests": {"type": "array", "items": _ref("IllRequest")}
-                            },
-                            "required": ["requests"],
-                        },
-                    ),
-                    **_REFUSALS,
-                },
-            },  # fmt: skip
+        "/api/v1/ill/requests": _requests_path(),
+        **_request_paths(),
+    }
+
+
+def _requests_path() -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": "Place a request for a patron of the token's library",
+            "security": SECURITY,
+            "requestBody": _body("NewIllRequest"),
+            "responses": {
+                "201": _json(
+                    "Placed (and sent to its first lender, or closed saying why not).",
+                    _ref("IllRequest"),
+                ),
+                **_REFUSALS,
+            },
         },
+        "get": {
+            "summary": "The token's library's requests, or one patron's",
+            "security": SECURITY,
+            "parameters": [
+                {
+                    "name": "patron",
+                    "in": "query",
+                    "required": False,
+                    "description": "Card number: only this patron's requests.",
+                    "schema": _STR,
+                }
+            ],
+            "responses": {
+                "200": _json(
+                    "The requests, newest first.",
+                    {
+                        "type": "object",
+                        "properties": {"requests": {"type": "array", "items": _ref("IllRequest")}},
+                        "required": ["requests"],
+                    },
+                ),
+                **_REFUSALS,
+            },
+        },
+    }
+
+
+def _request_paths() -> dict[str, Any]:
+    return {
         "/api/v1/ill/requests/{request_id}": {
             "get": {
                 "summary": "A request's status and its timeline",
                 "security": SECURITY,
                 "parameters": [_ID],
                 "responses": {"200": _json("The request.", _ref("IllRequestDetail")), **_REFUSALS},
-            }  # fmt: skip
+            }
         },
         "/api/v1/ill/requests/{request_id}/actions": {
             "post": {
@@ -110,7 +118,7 @@ def ill_paths() -> dict[str, Any]:
                     "200": _json("The request after the action.", _ref("IllRequest")),
                     **_REFUSALS,
                 },
-            }  # fmt: skip
+            }
         },
     }
 

@@ -7,7 +7,7 @@ import pytest
 
 from ill.states import Stage, Status
 from tests.fixtures.browser import chromium, watched_page
-from tests.fixtures.ill_web import PATRON_CARD, PATRON_NAME, PASSWORD, make_web
+from tests.fixtures.ill_web import PASSWORD, PATRON_CARD, PATRON_NAME, make_web
 from tests.fixtures.live import serve_wsgi
 
 pytest_plugins = ["tests.fixtures.ill_web"]
