@@ -21,6 +21,7 @@ from config.settings import (
     from_environment,
     markdown_table,
 )
+from fedcat.libraries_cli import libraries
 from ill.cli import register as register_ill
 
 
@@ -302,6 +303,7 @@ register_ill(main)
 from fedcat.works_cli import works  # noqa: E402 - it uses this module's helpers
 
 main.add_command(works)
+main.add_command(libraries)
 
 if __name__ == "__main__":
     main()
