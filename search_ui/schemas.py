@@ -7,7 +7,17 @@ field added to the payload cannot be left out of the API's description.
 from __future__ import annotations
 
 import types
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
+from typing import (
+    Any,
+    Literal,
+    NotRequired,
+    Required,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
 
 _SCALARS: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
@@ -15,13 +25,10 @@ _SCALARS: dict[type, str] = {str: "string", int: "integer", float: "number", boo
 def json_schema(annotation: Any) -> dict[str, Any]:
     """The JSON Schema of a type built from TypedDicts, lists, dicts, Literals and scalars."""
     if is_typeddict(annotation):
-        hints = get_type_hints(annotation)
-        return {
-            "type": "object",
-            "properties": {name: json_schema(hint) for name, hint in hints.items()},
-            "required": sorted(annotation.__required_keys__),
-        }
+        return _object(annotation)
     origin, args = get_origin(annotation), get_args(annotation)
+    if annotation is Any:  # a free-form value (e.g. the match evidence's field details)
+        return {}
     if origin is Literal:
         return {"type": "string", "enum": list(args)}
     if origin is list:
@@ -33,6 +40,21 @@ def json_schema(annotation: Any) -> dict[str, Any]:
     if annotation in _SCALARS:
         return {"type": _SCALARS[annotation]}
     raise TypeError(f"no JSON Schema for {annotation!r}")
+
+
+def _object(typed_dict: Any) -> dict[str, Any]:
+    """A TypedDict's schema. `NotRequired[...]` is read from the hints themselves, because
+    `__required_keys__` misses it when the module postpones annotations (Python 3.11)."""
+    properties, required = {}, []
+    for name, hint in get_type_hints(typed_dict, include_extras=True).items():
+        if get_origin(hint) in (NotRequired, Required):
+            optional, hint = get_origin(hint) is NotRequired, get_args(hint)[0]
+        else:
+            optional = name not in typed_dict.__required_keys__
+        properties[name] = json_schema(hint)
+        if not optional:
+            required.append(name)
+    return {"type": "object", "properties": properties, "required": sorted(required)}
 
 
 def _optional(args: tuple[Any, ...]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ derivation itself on the types it must handle.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 import jsonschema
 import pytest
@@ -84,6 +84,7 @@ class Sample(TypedDict):
     year: int | None
     names: list[str]
     by_scheme: dict[str, list[str]]
+    details: NotRequired[dict[str, Any]]
 
 
 def test_schemas_are_derived_from_typeddicts_literals_lists_and_optionals():
@@ -97,6 +98,7 @@ def test_schemas_are_derived_from_typeddicts_literals_lists_and_optionals():
                 "type": "object",
                 "additionalProperties": {"type": "array", "items": {"type": "string"}},
             },
+            "details": {"type": "object", "additionalProperties": {}},
         },
         "required": ["by_scheme", "kind", "names", "year"],
     }
