@@ -17,12 +17,17 @@ from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from search_ui import api, auth, errors, i18n, pages
+from search_ui import api, auth, controls, errors, i18n, pages
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
 
 #: The app's surfaces, registered in this order.
-BLUEPRINTS: tuple[Blueprint, ...] = (errors.blueprint, pages.blueprint, api.blueprint)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    errors.blueprint,
+    pages.blueprint,
+    controls.blueprint,
+    api.blueprint,
+)
 
 
 def create_app(
