@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.partners import Partner  # noqa: E402
+from config.settings import Settings  # noqa: E402
 from demo.partners import SHARED_DATA  # noqa: E402
 from indexer import normalize as nz  # noqa: E402
 from indexer.catalog import Catalog  # noqa: E402
@@ -252,10 +253,12 @@ def evaluate(engine: SearchEngine, records: dict[str, list[Record]], args) -> di
 
 def _engine(kind: str, tmp: Path, es_url: str) -> SearchEngine:
     return open_engine(
-        kind,
-        index_dir=tmp / "tantivy",
-        es_url=es_url,
-        es_index=f"fedcat-relevance-{uuid.uuid4().hex[:10]}",
+        Settings(
+            data_dir=tmp,
+            engine=kind,
+            es_url=es_url,
+            es_index=f"fedcat-relevance-{uuid.uuid4().hex[:10]}",
+        )
     )
 
 

@@ -145,12 +145,19 @@ def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
 
+def sort_author(payload: WorkPayload) -> str:
+    """The first contributor's name as analysed ("tolstoy leo"), or "" for a work without."""
+    contributors = payload["contributors"]
+    return " ".join(analyze(contributors[0]["name"]))[:200] if contributors else ""
+
+
 def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocument:
     """The engine document of a work: analysed text, facet values, year, sort key."""
     vern = payload["vernacular"]
     holdings = payload["holdings"]
     identifiers = [*payload["isbns"], *(_isbn10(i) for i in payload["isbns"]), *payload["issns"]]
     identifiers += [*payload["oclc_numbers"], payload["lccn"]]
+    series = unique(r.series for r in records if r.series)
     text = {
         "title": _tokens(
             [payload["title"], payload["subtitle"], payload["part"], *vern.get("title", [])]
@@ -169,6 +176,7 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
                 payload["publisher"],
                 payload["place"],
                 payload["edition"],
+                *series,
                 *payload["notes"],
                 *(c for values in payload["classification"].values() for c in values),
                 *vern.get("publisher", []),
@@ -178,6 +186,8 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
             ]
         ),
     }
+    text["publisher"] = _tokens([payload["publisher"], *vern.get("publisher", [])])
+    text["series"] = _tokens(series)
     language = payload["language"]
     for name, loose in LOOSE_FIELDS.items():
         text[loose] = loose_terms(text[name], language)
@@ -198,5 +208,6 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
         keywords=keywords,
         year=year,
         sort_title=sort_title(payload["title"]) or fold(payload["id"]),
+        sort_author=sort_author(payload),
         payload=payload,
     )

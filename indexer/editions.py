@@ -15,6 +15,7 @@ from indexer.matching import first_word, title_proper_terms
 from indexer.payloads import WorkPayload
 from indexer.query import And, Phrase, SearchRequest, Words
 from indexer.text import analyze
+from indexer.transliterate import romanised_key
 
 #: Works read when looking for other editions (titles shared by more works are rare).
 EDITIONS_SAMPLE = 50
@@ -23,9 +24,15 @@ MAX_OTHER_EDITIONS = 10
 
 
 def first_author(payload: WorkPayload) -> str:
-    """The first word of the first contributor's name as analysed, or ""."""
+    """The romanised key of the first word of the first contributor's name, or "".
+
+    The key (`indexer.transliterate.romanised_key`) is what Dostoevsky, Dostoyevsky,
+    Dostoevskiĭ and Достоевский share, so editions that spell the name another way meet; a
+    name without a key (CJK) is compared as analysed.
+    """
     contributors = payload.get("contributors") or []
-    return first_word(contributors[0]["name"]) if contributors else ""
+    word = first_word(contributors[0]["name"]) if contributors else ""
+    return romanised_key(word) or word
 
 
 def edition_family(payload: WorkPayload) -> tuple[str, str, str] | None:

@@ -23,8 +23,11 @@ TEXT_FIELDS = {"title": 4.0, "author": 3.0, "subject": 2.0, "isbn": 1.0, "other"
 #: Beside each word field, its loose field: the stems (in the record's language) and the
 #: romanised keys of its words, where they differ from the words (documents.loose_terms).
 LOOSE_FIELDS = {name: f"{name}_loose" for name in ("title", "author", "subject", "other")}
+#: Fields searched only by name (``publisher:``, ``series:``); an all-field search finds
+#: their words in "other".
+FIELDED_TEXT_FIELDS = ("publisher", "series")
 #: Every analysed text field an engine indexes (whitespace-separated terms).
-INDEXED_TEXT_FIELDS = (*TEXT_FIELDS, *LOOSE_FIELDS.values())
+INDEXED_TEXT_FIELDS = (*TEXT_FIELDS, *LOOSE_FIELDS.values(), *FIELDED_TEXT_FIELDS)
 #: A keyword field holding each title of a work as one value (its terms joined by spaces):
 #: what lets "the title is what was typed" and "the title starts with it" rank first.
 TITLE_KEY = "title_key"
@@ -80,6 +83,8 @@ class IndexDocument:
     keywords: dict[str, list[str]] = field(default_factory=dict)
     year: int | None = None
     sort_title: str = ""
+    #: the first author's name as analysed; "" (sorted last) for a work without one
+    sort_author: str = ""
     #: the display form of the work, returned as is in search hits
     payload: WorkPayload = field(default_factory=lambda: cast(WorkPayload, {}))
 
@@ -153,7 +158,7 @@ class QueryCompiler(ABC, Generic[Q]):
     def _fields(self, field_name: str) -> dict[str, float]:
         if field_name == "all":
             return TEXT_FIELDS
-        if field_name not in TEXT_FIELDS:
+        if field_name not in TEXT_FIELDS and field_name not in FIELDED_TEXT_FIELDS:
             raise ValueError(f"unknown search field {field_name!r}")
         return {field_name: 1.0}
 

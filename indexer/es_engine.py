@@ -34,6 +34,7 @@ _SORTS = {
     "year_desc": [{"year": {"order": "desc", "missing": "_last"}}, "_score"],
     "year_asc": [{"year": {"order": "asc", "missing": "_last"}}, "_score"],
     "title": [{"sort_title": "asc"}, "_score"],
+    "author": [{"sort_author": {"order": "asc", "missing": "_last"}}, "_score"],
 }
 
 #: Terms a fuzzy query may expand to (Elasticsearch's default of 50 could miss the best one).
@@ -48,6 +49,7 @@ def index_mappings() -> dict[str, Any]:
         properties[name] = {"type": "keyword"}
     properties["year"] = {"type": "integer"}
     properties["sort_title"] = {"type": "keyword"}
+    properties["sort_author"] = {"type": "keyword"}
     properties["payload"] = {"type": "object", "enabled": False}
     return {"dynamic": "strict", "properties": properties}
 
@@ -177,6 +179,8 @@ class ElasticsearchEngine(SearchEngine):
     @staticmethod
     def _source(doc: IndexDocument) -> dict[str, Any]:
         source: dict[str, Any] = {"work_id": doc.work_id, "sort_title": doc.sort_title}
+        if doc.sort_author:
+            source["sort_author"] = doc.sort_author
         for name in INDEXED_TEXT_FIELDS:
             if doc.text.get(name):
                 source[name] = " ".join(doc.text[name])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from indexer.payloads import WorkPayload
 
 #: Fields a patron can search by name; "all" searches every text field with boosts.
-SEARCH_FIELDS = ("all", "title", "author", "subject", "isbn")
+SEARCH_FIELDS = ("all", "title", "author", "subject", "isbn", "publisher", "series")
 #: Keyword fields that can be counted as facets and used as filters.
 FACET_FIELDS = (
     "library",
@@ -22,7 +22,8 @@ FACET_FIELDS = (
     "availability",
     "available_at",
 )
-SORTS = ("relevance", "year_desc", "year_asc", "title")
+#: "author" sorts by the first author's name as analysed (works without one come last).
+SORTS = ("relevance", "year_desc", "year_asc", "title", "author")
 
 
 @dataclass(frozen=True)

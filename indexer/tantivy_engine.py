@@ -36,6 +36,7 @@ _SORTS = {
     "year_desc": ("year", tantivy.Order.Desc),
     "year_asc": ("year", tantivy.Order.Asc),
     "title": ("sort_title", tantivy.Order.Asc),
+    "author": ("sort_author", tantivy.Order.Asc),  # works without an author come last
 }
 #: How often a reader looks for commits made by another process, in seconds.
 RELOAD_INTERVAL = 1.0
@@ -77,6 +78,7 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_text_field("sort_title", tokenizer_name="raw", fast=True)
+    builder.add_text_field("sort_author", tokenizer_name="raw", fast=True)
     builder.add_bytes_field("payload", stored=True, indexed=False)
     return builder.build()
 
@@ -174,6 +176,8 @@ class TantivyEngine(SearchEngine):
         if doc.year is not None:
             out.add_integer("year", doc.year)
         out.add_text("sort_title", doc.sort_title)
+        if doc.sort_author:
+            out.add_text("sort_author", doc.sort_author)
         out.add_bytes("payload", json.dumps(doc.payload, ensure_ascii=False).encode())
         return out
 

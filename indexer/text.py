@@ -55,7 +55,7 @@ _DIACRITIC_RANGES = (
 #: marks, soft hyphen), which are not part of what a word means. The zero-width non-joiner
 #: is not among them: in Persian it parts the pieces of a compound (جهان‌بینی), which
 #: writers also part by a space, so it ends a word, as the query parser reads it too.
-_IGNORED = "\u00ad\u200b\u200d\u200e\u200f\u2060\ufeff"
+IGNORED_CHARACTERS = "\u00ad\u200b\u200d\u200e\u200f\u2060\ufeff"
 _CJK = (
     r"\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
     r"\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -108,7 +108,7 @@ class _FoldTable(dict):
     def __missing__(self, code: int) -> str:
         char = chr(code)
         folded = _SPECIAL_LETTERS.get(char)
-        if folded is None and (char in _DELETED or char in _IGNORED):
+        if folded is None and (char in _DELETED or char in IGNORED_CHARACTERS):
             folded = ""
         if folded is None:
             folded = _simplified_table().get(code, char)

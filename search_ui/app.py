@@ -17,7 +17,7 @@ from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from search_ui import api, auth, errors, i18n, ill_api, pages, patron, signin, staff
+from search_ui import api, auth, controls, errors, i18n, ill_api, pages, patron, signin, staff
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
 
@@ -25,6 +25,7 @@ from search_ui.ratelimit import limit_api
 BLUEPRINTS: tuple[Blueprint, ...] = (
     errors.blueprint,
     pages.blueprint,
+    controls.blueprint,
     api.blueprint,
     signin.blueprint,
     patron.blueprint,

@@ -22,6 +22,8 @@ from flask import Flask, request
 from flask_babel import Babel, force_locale, get_translations, lazy_gettext
 from werkzeug.datastructures import LanguageAccept, MultiDict
 
+from indexer.languages import language_name as language_name_of
+
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 TRANSLATIONS = Path(__file__).with_name("translations")
@@ -42,6 +44,22 @@ STATUS_LABELS = {
     "on_loan": lazy_gettext("On loan"),
     "not_loanable": lazy_gettext("Library use only"),
     "unknown": lazy_gettext("Ask at the library"),
+}
+
+#: indexer.normalize.FORMATS in the interface language
+FORMAT_LABELS = {
+    "book": lazy_gettext("Book"),
+    "serial": lazy_gettext("Journal or serial"),
+    "map": lazy_gettext("Map"),
+    "score": lazy_gettext("Music score"),
+    "recording": lazy_gettext("Music recording"),
+    "spoken_word": lazy_gettext("Spoken word recording"),
+    "video": lazy_gettext("Video"),
+    "eresource": lazy_gettext("Electronic resource"),
+    "manuscript": lazy_gettext("Manuscript"),
+    "image": lazy_gettext("Image"),
+    "kit": lazy_gettext("Kit"),
+    "mixed": lazy_gettext("Mixed materials"),
 }
 
 
@@ -94,6 +112,16 @@ def facet_label(facet: str) -> str:
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+def format_label(format_code: str) -> str:
+    """'score' → 'Music score' / '乐谱'; a format we do not know is shown as it is."""
+    return str(FORMAT_LABELS.get(format_code, format_code))
+
+
+def language_label(code: str) -> str:
+    """'fre' → 'French' / '法语' in the page's language (names from langcodes' CLDR data)."""
+    return language_name_of(code, interface_language())
 
 
 @cache

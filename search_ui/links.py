@@ -100,4 +100,4 @@ def language_url(args: MultiDict, language: str) -> str:
     return link(endpoint, params, **(route_values or {}))
 
 
-_PAGE_ENDPOINTS = frozenset({SEARCH_PAGE, "pages.work_page"})
+_PAGE_ENDPOINTS = frozenset({SEARCH_PAGE, "pages.work_page", "controls.advanced_page"})

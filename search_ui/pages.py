@@ -28,7 +28,10 @@ blueprint = Blueprint("pages", __name__)
 @blueprint.get("/")
 def search_page() -> str:
     partners = fedcat().partners
-    if not request.args.get("q") and not any(k.startswith("f.") for k in request.args):
+    searched = ("q", "year_from", "year_to")
+    if not any(request.args.get(k) for k in searched) and not any(
+        k.startswith("f.") for k in request.args
+    ):
         return render_template("search.html", response=None, search=None, partners=partners)
     search, response = fedcat().search(request.args)
     return render_template(

@@ -4,8 +4,9 @@ The syntax is the one VuFind and Blacklight patrons know:
 
 - plain words, all of which must match: ``crime punishment``
 - ``"quoted phrases"``; “typographic quotes” work too
-- fields ``title:``, ``author:``, ``subject:``, ``isbn:`` (any case) before a word, a phrase or
-  a parenthesised group: ``title:hobbit``, ``author:"le guin"``, ``subject:(war peace)``.
+- fields ``title:``, ``author:``, ``subject:``, ``isbn:`` (``issn:`` is the same field),
+  ``publisher:``, ``series:`` (any case) before a word, a phrase or a parenthesised group:
+  ``title:hobbit``, ``author:"le guin"``, ``subject:(war peace)``.
   Any other ``word:`` is plain text, so ``Star Wars: a new hope`` searches those words.
 - ``AND``, ``OR``, ``NOT`` in upper case are operators (lower-case ``and`` / ``or`` / ``not`` are
   words); a leading ``-`` means NOT; parentheses group, up to 10 deep. NOT binds tightest, then
@@ -28,14 +29,23 @@ import unicodedata
 from dataclasses import dataclass
 
 from indexer.query import And, MatchAll, Not, Or, Phrase, Query, Words
-from indexer.text import analyze
+from indexer.text import IGNORED_CHARACTERS, analyze
 
 MAX_QUERY_LENGTH = 500
 MAX_TERMS = 50
 MAX_DEPTH = 10
 
-#: Field prefixes a patron can type; anything else before a colon is plain text.
-FIELD_PREFIXES = ("title", "author", "subject", "isbn")
+#: Field prefixes a patron can type (-> the field searched); anything else before a colon is
+#: plain text.
+FIELD_PREFIXES = {
+    "title": "title",
+    "author": "author",
+    "subject": "subject",
+    "isbn": "isbn",
+    "issn": "isbn",  # ISSNs are indexed with the ISBNs
+    "publisher": "publisher",
+    "series": "series",
+}
 _OPERATORS = {"AND": "and", "OR": "or", "NOT": "not"}
 _QUOTES = '"“”„'
 _BREAKS = _QUOTES + "()"
@@ -79,8 +89,16 @@ def parse_query(text: str) -> Query:
 
 
 def _visible(text: str) -> str:
-    """Control, format and unassigned characters become spaces: they are never search text."""
-    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
+    """Control, format and unassigned characters become spaces: they are never search text.
+
+    Those the index leaves out of words (the zero-width joiner inside a Devanagari conjunct,
+    the soft hyphen: `indexer.text.IGNORED_CHARACTERS`) are deleted instead, so a word that
+    holds one stays one word.
+    """
+    return "".join(
+        "" if c in IGNORED_CHARACTERS else " " if unicodedata.category(c)[0] == "C" else c
+        for c in text
+    )
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -107,7 +125,7 @@ def _tokenize(text: str) -> list[_Token]:
             word = text[i:word_end]
             prefix, colon, _ = word.partition(":")
             if colon and prefix.casefold() in FIELD_PREFIXES:
-                tokens.append(_Token("field", prefix.casefold()))
+                tokens.append(_Token("field", FIELD_PREFIXES[prefix.casefold()]))
                 i += len(prefix) + 1
                 continue
             after_field = bool(tokens) and tokens[-1].kind == "field"

@@ -193,6 +193,32 @@ def test_sort_by_year_and_title(shelf):
     ]
 
 
+def test_sort_by_first_author_puts_works_without_one_last(shelf):
+    by_author = search(shelf, sort="author")
+    authors = [h.payload["contributors"][0]["name"] for h in by_author.hits[:4]]
+    assert authors == ["Michelet, Jules", "Smith, Jane", "Tolstoy, Leo", "李明"]
+    assert by_author.hits[-1].work_id == "w5"  # no author
+    assert [h.work_id for h in search(shelf, Words("all", "peace"), sort="author").hits] == [
+        "w2",
+        "w1",
+    ]
+
+
+def test_publisher_and_series_are_searched_by_name(engine):
+    engine.upsert(
+        [
+            doc("p1", record("north", "p1", "Dubliners", publisher="Penguin", series="Classics")),
+            doc("p2", record("south", "p2", "Penguin", publisher="Oxford", series="World's best")),
+        ]
+    )
+    engine.commit()
+    assert ids(search(engine, Words("publisher", "penguin"))) == ["p1"]
+    assert ids(search(engine, Words("series", "classics"))) == ["p1"]
+    assert ids(search(engine, Phrase("series", "world's best"))) == ["p2"]
+    assert ids(search(engine, Words("all", "classics"))) == ["p1"]  # series words: "other"
+    assert ids(search(engine, Words("publisher", "dubliners"))) == []
+
+
 def test_home_library_works_come_first(shelf):
     result = search(shelf, Words("all", "peace"), home_library="south")
     assert [h.work_id for h in result.hits] == ["w2", "w1"]

@@ -138,3 +138,25 @@ def test_at_most_a_fixed_number_of_editions_is_listed(catalog, tmp_path):
     years = [e["year"] for e in oldest["other_editions"]]
     assert len(years) == MAX_OTHER_EDITIONS
     assert years == sorted(years, reverse=True) and years[0] == 1950 + MAX_OTHER_EDITIONS + 4
+
+
+def test_editions_meet_whatever_the_spelling_or_script_of_the_authors_name(catalog, tmp_path):
+    spellings = {
+        1880: "Dostoevsky, Fyodor",
+        1912: "Dostoyevsky, Fyodor",
+        1958: "Dostoevskiĭ, Fedor",
+        1976: "Достоевский, Фёдор",
+    }
+    catalog.add_records(
+        [
+            record("north", f"k{year}", "The brothers Karamazov", author=name, year=year)
+            for year, name in spellings.items()
+        ]
+        + [record("south", "x1", "The brothers Karamazov", author="Dostal, Jan", year=2001)]
+    )
+    app = create_app(Settings(data_dir=tmp_path), engine=catalog.engine, partners=PARTNERS)
+    client = app.test_client()
+    for year in spellings:
+        editions = work_of(client, "brothers karamazov", year)["other_editions"]
+        assert [e["year"] for e in editions] == sorted(set(spellings) - {year}, reverse=True)
+    assert work_of(client, "brothers karamazov", 2001)["other_editions"] == []

@@ -20,6 +20,9 @@ from indexer.query import (
 from indexer.text import analyze
 from search_ui.query_parser import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, BadQuery, parse_query
 from tests.fixtures.builders import record
+from tests.fixtures.real_records import mapped_records
+
+NEPALI = "evergreen/nepali.marc"
 
 ISBN = "9780140449136"
 
@@ -81,6 +84,12 @@ def test_field_names_are_case_insensitive():
     assert parse_query("AUTHOR:tolkien") == Words("author", "tolkien")
 
 
+def test_publisher_series_and_issn_prefixes():
+    assert parse_query("publisher:penguin") == Words("publisher", "penguin")
+    assert parse_query('Series:"world classics"') == Phrase("series", "world classics")
+    assert parse_query("issn:0028-0836") == Words("isbn", "0028-0836")
+
+
 def test_space_after_a_field_prefix_is_forgiven():
     assert parse_query("title: hamlet") == Words("title", "hamlet")
 
@@ -112,6 +121,18 @@ def test_query_of_punctuation_only_matches_everything():
 
 def test_control_characters_separate_words():
     assert parse_query("crime\x00punishment\u200b") == all_words("crime punishment")
+
+
+def test_zero_width_joiner_inside_a_devanagari_word_is_deleted_not_a_space():
+    (title,) = [
+        t
+        for r in mapped_records(NEPALI)
+        for t in (r.title, r.subtitle)
+        if "\u200d" in t and "गोर्खा" in t
+    ]
+    query = parse_query(title)
+    assert query == all_words(title.replace("\u200d", ""))
+    assert "राइफल्स्को" in analyze(query.text)  # one word, as the index has it
 
 
 # -- operators --------------------------------------------------------------------------------
@@ -289,3 +310,11 @@ def test_parsed_queries_find_what_a_patron_expects(catalog):
     ]
     assert titles("-dostoyevsky") == ["The hobbit"]
     assert titles("Crime & punishment:") == ["Crime and punishment"]
+
+
+def test_a_nepali_title_pasted_with_its_zero_width_joiner_finds_its_work(catalog):
+    records = mapped_records(NEPALI)
+    (record_,) = [r for r in records if "\u200d" in r.title]
+    catalog.add_records(records)
+    result = catalog.engine.search(SearchRequest(query=parse_query(record_.title), limit=3))
+    assert result.hits[0].payload["title"] == record_.title
