@@ -6,68 +6,21 @@ import asyncio
 import json
 import sys
 import textwrap
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 import click
 
 from accounts.cli import register as register_accounts
-from config.partners import Partner, RegistryError, load_registry
+from config.partners import Partner
 from config.settings import (
     DEFAULT_BATCH_SIZE,
     SETTINGS,
-    Settings,
-    SettingsError,
-    from_environment,
     markdown_table,
 )
+from fedcat.context import _engine_errors, _open_catalog, _partners, _settings
 from fedcat.libraries_cli import libraries
+from fedcat.works_cli import works
 from ill.cli import register as register_ill
-
-
-def _settings() -> Settings:
-    try:
-        return from_environment()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _partners(settings: Settings, wanted: tuple[str, ...] = ()) -> list[Partner]:
-    try:
-        partners = load_registry(settings.partners_file)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
-    if wanted:
-        known = {p.id for p in partners}
-        unknown = sorted(set(wanted) - known)
-        if unknown:
-            raise click.ClickException(
-                f"unknown partner(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        partners = [p for p in partners if p.id in wanted]
-    return partners
-
-
-@contextmanager
-def _engine_errors() -> Iterator[None]:
-    """An engine that fails (Elasticsearch away or hung past FEDCAT_ES_TIMEOUT, a locked
-    tantivy index) ends the command with its message, not a traceback."""
-    from indexer.engine import EngineError
-
-    try:
-        yield
-    except EngineError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _open_catalog(settings: Settings, partners: list[Partner]):
-    from indexer.catalog import Catalog, open_state
-    from indexer.engines import open_engine
-
-    with _engine_errors():
-        engine = open_engine(settings)
-    db = open_state(settings.state_db)
-    return Catalog(db, engine, {p.id: p.name for p in partners})
 
 
 def _settings_help() -> str:
@@ -300,7 +253,6 @@ def _demo_accounts(app, partners: list[Partner]) -> None:
 register_accounts(main)
 register_ill(main)
 
-from fedcat.works_cli import works  # noqa: E402 - it uses this module's helpers
 
 main.add_command(works)
 main.add_command(libraries)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from fedcat.cli import _engine_errors, _open_catalog, _partners, _settings
+from fedcat.context import _engine_errors, _open_catalog, _partners, _settings
 from indexer.works import UnknownRecord, UnknownWork
 
 RECORD_HELP = "RECORD is PARTNER:IDENTIFIER, the partner's id and its OAI-PMH identifier."
