@@ -83,6 +83,7 @@ def fairness(world: World, record: YearRecord) -> dict[str, Any]:
     rows = balances(world, record)
     worst = sorted(rows, key=lambda r: abs(r.off_by), reverse=True)[:5]
     return {
+        "balances": [[r.library_id, r.size, r.ratio, r.lent, r.borrowed] for r in rows],
         "misplaced_share": round(misplaced_share(rows), 3),
         "gini_of_lending": round(gini([r.lent for r in rows]), 3),
         "within_25pct_of_ratio": round(sum(r.within_quarter for r in rows) / len(rows), 3),

@@ -100,3 +100,11 @@ sa.Index(
 sa.Index("ill_events_request", events.c.request_id, events.c.seq)
 sa.Index("ill_requests_lender_open", requests.c.lender, requests.c.is_open)
 sa.Index("ill_events_action_at", events.c.action, events.c.at)
+#: the load balance reads only open requests (`RequestStore.open_load`), however long the history
+sa.Index(
+    "ill_requests_open_load",
+    requests.c.lender,
+    requests.c.borrowing_library,
+    sqlite_where=requests.c.is_open.is_(True),
+    postgresql_where=requests.c.is_open.is_(True),
+)

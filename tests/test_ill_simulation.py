@@ -18,6 +18,7 @@ from bench.ill_figures import fairness, outcomes, violations
 from bench.ill_sim import World, YearRecord, fresh_store, make_world, naive_store, simulate
 from ill.model import Closure
 from ill.states import Status
+from ill.store import open_load_query
 
 pytest_plugins = ["tests.fixtures.ill_stores"]
 
@@ -91,3 +92,15 @@ def test_the_naive_router_asks_holders_alphabetically_within_a_tier(world, year)
     for request in year["naive"].requests:
         available = [e.library_id for e in request.rota if "available copy" in e.reason]
         assert available == sorted(available)
+
+
+def test_the_load_balance_reads_the_index_of_open_requests_not_the_whole_history(store):
+    """Found by the year's benchmark: every placement counted the load over every request
+    ever made (a full scan: 80 ms at 30,000 requests here), so routing slowed year by year."""
+    sql = str(open_load_query().compile(store.engine, compile_kwargs={"literal_binds": True}))
+    explain = "EXPLAIN QUERY PLAN" if store.backend == "sqlite" else "EXPLAIN"
+    with store.engine.begin() as connection:
+        if store.backend == "postgresql":  # a tiny table is scanned anyway: is the index usable?
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(f"{explain} {sql}"))
+    assert "ill_requests_open_load" in plan
