@@ -23,6 +23,7 @@ import random
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,13 @@ def pg_answers(url: str = PG_URL) -> bool:
 # 1. the year -----------------------------------------------------------------------------
 
 
-def route_year(world: World, store: RequestStore, *, naive: bool = False) -> dict[str, Any]:
+def route_year(
+    world: World, store: RequestStore, *, naive: bool = False, progress: int = 0
+) -> dict[str, Any]:
     """One router's year on `store` (empty): run figures, outcomes, fairness, violations."""
     if naive:
         naive_store(store)
-    run = simulate(world, store)
+    run = simulate(world, store, progress=progress)
     record = YearRecord.read(store)
     broken = violations(world, record)
     return {
@@ -228,16 +231,26 @@ def latency_table(latencies: dict[str, dict[str, Any]]) -> str:
 # running ---------------------------------------------------------------------------------
 
 
+def _one_router(args: argparse.Namespace, naive: bool, directory: Path) -> dict[str, Any]:
+    world = make_world(args.libraries, args.requests, args.seed)  # the same world: seeded
+    with fresh_store(args.store, directory, PG_URL) as store:
+        run = route_year(world, store, naive=naive, progress=args.progress)
+    print(f"  {run['router']}: {run['wall_seconds']} s, {run['service_calls']}", flush=True)
+    return run
+
+
 def run_year(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
+    """Both routers over the same world: one after the other, or side by side (--parallel,
+    each in a process of its own; their wall times then include sharing the machine)."""
     world = make_world(args.libraries, args.requests, args.seed)
-    runs = []
-    for naive in (False, True):
-        with fresh_store(args.store, directory, PG_URL) as store:
-            run = route_year(world, store, naive=naive)
-            calls = run["service_calls"]
-            runs.append(run)
-            print(f"  {run['router']}: {run['wall_seconds']} s, {calls}")
-    return {"world": world_summary(world), "store": args.store, "runs": runs}
+    if args.parallel:
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(_one_router, args, naive, directory) for naive in (False, True)]
+            runs = [job.result() for job in jobs]
+    else:
+        runs = [_one_router(args, naive, directory) for naive in (False, True)]
+    return {"world": world_summary(world), "store": args.store, "parallel": args.parallel,
+            "runs": runs}  # fmt: skip
 
 
 def run_latency(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
@@ -266,6 +279,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--samples", type=int, default=1000, help="timed placements per store")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--parallel", action="store_true", help="both routers at once")
+    parser.add_argument("--progress", type=int, default=0, help="report every N placements")
     parser.add_argument("--skip", choices=("year", "latency"), action="append", default=[])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -100,23 +100,22 @@ def fairness(world: World, record: YearRecord) -> dict[str, Any]:
 
 
 def _unfilled_reason(request: Request, record: YearRecord) -> str:
-    """A short label for why a request ended unfilled: what the asked lenders did, and what
-    kept the other holders from being asked."""
-    kinds = sorted(
-        {label for skip in request.skipped for needle, label in SKIP_KINDS if needle in skip.reason}
-    )
+    """Why a request ended unfilled, in a few words: what the lenders asked did, or why
+    nobody could be asked."""
     declined, silent = record.declined[request.id], record.expired[request.id]
     if declined and silent:
-        asked = "lenders could not supply or did not answer"
-    elif declined:
-        asked = "every lender asked could not supply"
-    elif silent:
-        asked = "no lender asked answered in time"
-    else:
-        asked = "no lender could be asked"
+        return "lenders asked could not supply or did not answer"
+    if declined:
+        return "every lender asked could not supply"
+    if silent:
+        return "no lender asked answered in time"
+    kinds = {label for skip in request.skipped for needle, label in SKIP_KINDS
+             if needle in skip.reason}  # fmt: skip
+    if kinds - {"not loanable"}:
+        return "every other holder closed, at its daily cap or not lending"
     if kinds:
-        return f"{asked}; others {', '.join(kinds)}"
-    return asked if declined or silent else f"{asked}: no other library holds a copy"
+        return "no other library has a copy that may be lent"
+    return "no other library holds a copy"
 
 
 def outcomes(record: YearRecord) -> dict[str, Any]:

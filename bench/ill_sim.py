@@ -205,6 +205,7 @@ class Simulation:
     seconds: Counter[str] = field(default_factory=Counter)  # time inside the service, by call
     calls: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
+    progress: int = 0  # print a line every this many placements (0: quiet)
 
     @property
     def now(self) -> datetime:
@@ -229,6 +230,10 @@ class Simulation:
     # what the people do -----------------------------------------------------------------
 
     def place(self, wanted: SimRequest) -> None:
+        placed = self.calls["place_request"] + 1
+        if self.progress and placed % self.progress == 0:
+            print(f"    {placed} placed, {self.now:%Y-%m-%d}, {sum(self.seconds.values()):.0f} s",
+                  flush=True)  # fmt: skip
         patron = Actor(wanted.card, Role.patron, wanted.library_id)
         try:
             request = self.call(
@@ -298,11 +303,13 @@ class Simulation:
             self.at(self.now + timedelta(days=1), lambda: self.expire(last_day))
 
 
-def simulate(world: World, store: RequestStore, answer_days: int = 3) -> dict[str, Any]:
+def simulate(
+    world: World, store: RequestStore, answer_days: int = 3, progress: int = 0
+) -> dict[str, Any]:
     """Play the world's year on `store` (empty, migrated); what it took to run."""
     clock = SimClock()
     service = IllService(store, IllSettings(answer_days=answer_days), clock=clock)
-    sim = Simulation(world, service, clock, random.Random(world.seed + 1))
+    sim = Simulation(world, service, clock, random.Random(world.seed + 1), progress=progress)
     for library in world.libraries.values():
         service.set_rules(library.rules)
     for wanted in world.requests:
