@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -43,6 +44,7 @@ from bench.ill_sim import (
     simulate,
 )
 from bench.report import machine, write_json
+from ill import schema
 from ill.errors import IllError
 from ill.model import Actor, LendingRules
 from ill.service import IllService
@@ -132,6 +134,29 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
         return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 2)
 
     return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99), "max_ms": at(1.0)}
+
+
+def add_history(store: RequestStore, count: int, libraries: list[str], seed: int) -> None:
+    """`count` closed loans from the year before, written in one transaction, so placements
+    are timed on a store with a year of history (as in production), not an empty one."""
+    rng, at = random.Random(seed), YEAR_START
+    rows = []
+    for number in range(count):
+        borrower, lender = rng.sample(libraries, 2)
+        rows.append({
+            "id": f"ill-history-{number:06d}", "work_id": f"history-{number % 5000}",
+            "title": "Earlier loan", "patron_ref": f"{borrower}:H{number:06d}",
+            "borrowing_library": borrower, "service": "Loan", "citation": None,
+            "pickup_location": "", "needed_by": None, "state": "LoanCompleted/closed",
+            "status": "LoanCompleted", "is_open": False, "lender": lender,
+            "rota": json.dumps([{"library_id": lender, "reason": "#1: available copy",
+                                 "call_number": "QA76", "location": "Stacks"}]),
+            "skipped": "[]", "rota_position": 0, "due_date": None, "loan_condition": "",
+            "outcome_note": "", "created_at": at + timedelta(minutes=17 * number),
+            "sent_at": at + timedelta(minutes=17 * number), "updated_at": at, "version": 6,
+        })  # fmt: skip
+    with store.engine.begin() as connection:
+        connection.execute(schema.requests.insert(), rows)
 
 
 def place_latency(
@@ -261,6 +286,7 @@ def run_latency(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
     for kind in stores:
         with fresh_store(kind, directory, PG_URL) as store:
+            add_history(store, args.history, index.catalogue["libraries"], args.seed)
             place_latency(engine, works[: args.warmup], store, index.catalogue["libraries"], 7)
             results[kind] = place_latency(
                 engine, works[args.warmup :], store, index.catalogue["libraries"], args.seed
@@ -278,6 +304,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--works", type=int, default=100_000, help="engine index for latency")
     parser.add_argument("--samples", type=int, default=1000, help="timed placements per store")
     parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--history", type=int, default=30_000, help="closed requests first")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--parallel", action="store_true", help="both routers at once")
     parser.add_argument("--progress", type=int, default=0, help="report every N placements")
