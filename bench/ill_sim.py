@@ -152,12 +152,12 @@ def _requests(world: World, count: int, rng: random.Random) -> list[SimRequest]:
     ids = list(world.libraries)
     sizes = [world.libraries[i].size for i in ids]
     works = list(world.holdings)
-    popularity = [len(world.holdings[w]) for w in works]
+    popularity = list(itertools.accumulate(len(world.holdings[w]) for w in works))
     chosen = []
     for number in range(count):
         library_id = rng.choices(ids, sizes)[0]
         for _ in range(50):
-            work_id = rng.choices(works, popularity)[0]
+            work_id = rng.choices(works, cum_weights=popularity)[0]
             own = world.best_status(work_id, library_id)
             if own != "available" or not any(
                 h["library_id"] == library_id for h in world.holdings[work_id]

@@ -14,6 +14,8 @@ from datetime import date
 
 import pytest
 
+from bench.build import bench_index
+from bench.ill import add_history, place_latency, sample_works
 from bench.ill_figures import fairness, outcomes, violations
 from bench.ill_sim import World, YearRecord, fresh_store, make_world, naive_store, simulate
 from ill.model import Closure
@@ -104,3 +106,23 @@ def test_the_load_balance_reads_the_index_of_open_requests_not_the_whole_history
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = " ".join(str(row) for row in connection.exec_driver_sql(f"{explain} {sql}"))
     assert "ill_requests_open_load" in plan
+
+
+def test_place_latency_times_real_placements_over_an_engine_index(store, tmp_path):
+    """The benchmark's second part, tiny: holdings come from a real tantivy index of 100
+    libraries, every timed call really placed a request (the store holds them all)."""
+    index = bench_index(300, "tantivy", libraries=100, data_dir=tmp_path, log=lambda *_: None)
+    engine = index.open_engine()
+    try:
+        works = sample_works(engine, index.catalogue, 40, seed=1)
+        add_history(store, 500, index.catalogue["libraries"], seed=1)
+        figures = place_latency(engine, works, store, index.catalogue["libraries"], seed=1)
+    finally:
+        engine.close()
+    assert len({work_id for work_id, _ in works}) == 40
+    assert figures["placed"] + figures["refused_own_shelf_or_duplicate"] == 40
+    assert figures["placed"] >= 30  # most patrons' libraries have no copy of a given work
+    assert store.count() == 500 + figures["placed"]
+    timed = figures["get_and_place"]
+    assert 0 < timed["p50_ms"] <= timed["p95_ms"] <= timed["p99_ms"] <= timed["max_ms"]
+    assert figures["place_request"]["p50_ms"] <= timed["p50_ms"]
