@@ -58,6 +58,8 @@ KEPT_TAGS = re.compile(r"^(0(07|08|41|50|82|90)|250|300|5(0[0-9]|[1-8][0-9])|856
 HOLDERS = ((1, 0.65), (2, 0.20), (3, 0.08), (4, 0.04), (5, 0.03))
 NO_ISBN_WORKS = 0.10
 NO_ISBN_COPIES = 0.20
+#: the ILL benchmark routes between 100 libraries
+MAX_LIBRARIES = 200
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
@@ -196,8 +198,10 @@ class Work:
 
 class SyntheticCatalogue:
     def __init__(self, works: int, libraries: int = 5, seed: int = 1, data_dir: Path = SHARED_DATA):
-        if works < 1 or not 2 <= libraries <= 60:
-            raise ValueError("a catalogue needs at least one work and 2 to 60 libraries")
+        if works < 1 or not 2 <= libraries <= MAX_LIBRARIES:
+            raise ValueError(
+                f"a catalogue needs at least one work and 2 to {MAX_LIBRARIES} libraries"
+            )
         self.works = works
         self.seed = seed
         self.libraries = [
@@ -215,7 +219,13 @@ class SyntheticCatalogue:
 
     # -- the holdings plan --------------------------------------------------------------
     def _rng(self, work: int, stream: int) -> random.Random:
-        """The random stream `stream` of `work`: 0 holders, 1 the work, 2+ a library's copy."""
+        """The random stream `stream` of `work`: 0 holders, 1 the work, 2+ a library's copy.
+
+        Streams past 63 (libraries past the 62nd) are seeded apart, so catalogues of up to 62
+        libraries stay exactly what they were.
+        """
+        if stream >= 64:
+            return random.Random(f"{self.seed}:{work}:{stream}")
         return random.Random((self.seed * 1_000_003 + work) * 64 + stream)
 
     def holders(self, work: int) -> list[int]:

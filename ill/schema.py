@@ -136,3 +136,12 @@ copies = sa.Table(
 
 sa.Index("ill_outbox_due", outbox.c.sent_at, outbox.c.gave_up_at, outbox.c.next_attempt_at)
 sa.Index("ill_outbox_request", outbox.c.request_id)
+
+#: the load balance reads only open requests (`RequestStore.open_load`), however long the history
+sa.Index(
+    "ill_requests_open_load",
+    requests.c.lender,
+    requests.c.borrowing_library,
+    sqlite_where=requests.c.is_open.is_(True),
+    postgresql_where=requests.c.is_open.is_(True),
+)

@@ -93,12 +93,13 @@ class IllService:
         self._check_new_request(patron, work_id, service, citation, needed_by, now)
         self._refuse_own_shelf(patron, holdings)
         self._refuse_duplicate(patron, work_id)
+        rules, received = self.store.rules(), self.store.received_since(_day_start(now))
         rota = build_rota(
             holdings,
             patron.library_id,
-            rules=self.store.rules(),
+            rules=rules,
             load=self.store.open_load(),
-            received_today=self.store.received_since(_day_start(now)),
+            received_today=received,
             today=now.date(),
         )
         request = Request(
@@ -117,7 +118,7 @@ class IllService:
             updated_at=now,
         )
         events = [self._event(request, patron, Action.Place, None, now, note=_rota_note(rota))]
-        events += self._pass_on(request, now, events)
+        events += self._pass_on(request, now, events, rules=rules, received=received)
         return self.store.create(request, events, messages_for(request, events))
 
     def _check_new_request(
@@ -220,12 +221,19 @@ class IllService:
     # passing on ---------------------------------------------------------------------------
 
     def _pass_on(
-        self, request: Request, now: datetime, pending: list[TimelineEvent]
+        self,
+        request: Request,
+        now: datetime,
+        pending: list[TimelineEvent],
+        *,
+        rules: Mapping[str, LendingRules] | None = None,
+        received: Mapping[str, int] | None = None,
     ) -> list[TimelineEvent]:
-        """Send the request to the next lender that can take it today, or end the rota."""
+        """Send the request to the next lender that can take it today, or end the rota
+        (`rules` and `received` as just read, when the caller has them: placing reads once)."""
         request.lender = None
-        rules = self.store.rules()
-        received = self.store.received_since(_day_start(now))
+        rules = self.store.rules() if rules is None else rules
+        received = self.store.received_since(_day_start(now)) if received is None else received
         while request.rota_position + 1 < len(request.rota):
             request.rota_position += 1
             entry = request.rota[request.rota_position]

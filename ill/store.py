@@ -198,18 +198,16 @@ class RequestStore:
             return [_event_from_row(row._mapping) for row in connection.execute(query)]
 
     def open_load(self) -> dict[str, tuple[int, int]]:
-        """Per library: (active lending, active borrowing) — open requests with a lender."""
-        table = schema.requests
+        """Per library: (active lending, active borrowing) — open requests with a lender.
+
+        One pass over the partial index of open requests (`ill_requests_open_load`), so the
+        cost follows the requests open now, not every request ever made.
+        """
         load: dict[str, list[int]] = {}
         with self.engine.connect() as connection:
-            for column, slot in ((table.c.lender, 0), (table.c.borrowing_library, 1)):
-                query = (
-                    sa.select(column, sa.func.count())
-                    .where(table.c.is_open.is_(True), table.c.lender.is_not(None))
-                    .group_by(column)
-                )
-                for library, count in connection.execute(query):
-                    load.setdefault(library, [0, 0])[slot] = count
+            for lender, borrower, count in connection.execute(open_load_query()):
+                load.setdefault(lender, [0, 0])[0] += count
+                load.setdefault(borrower, [0, 0])[1] += count
         return {library: (lend, borrow) for library, (lend, borrow) in load.items()}
 
     def received_since(self, since: datetime) -> dict[str, int]:
@@ -237,6 +235,16 @@ class RequestStore:
         with self.engine.connect() as connection:
             rows = connection.execute(schema.lending_rules.select())
             return {row.library_id: _rules_from_row(row._mapping) for row in rows}
+
+
+def open_load_query() -> sa.Select:
+    """Open requests with a lender, counted by (lender, borrowing library)."""
+    table = schema.requests
+    return (
+        sa.select(table.c.lender, table.c.borrowing_library, sa.func.count())
+        .where(table.c.is_open.is_(True), table.c.lender.is_not(None))
+        .group_by(table.c.lender, table.c.borrowing_library)
+    )
 
 
 class SqliteRequestStore(RequestStore):
