@@ -7,29 +7,11 @@ the newest schema, and a test checks that the two agree. Every table name starts
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
+
+from storage.sql import UtcDateTime
 
 metadata = sa.MetaData()
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware UTC datetimes in, aware UTC out, on SQLite (naive text) and PostgreSQL alike."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return value.replace(tzinfo=UTC) if value is not None else None
 
 
 accounts = sa.Table(

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from accounts import schema
 from accounts.errors import AccountExists, AccountNotFound
 from accounts.model import Account, ApiToken, Role, Session, ThrottlePolicy
+from storage.sql import postgres_dsn, postgres_engine, sqlite_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "accounts_alembic_version"
@@ -392,11 +393,7 @@ class SqliteAccountStore(AccountStore):
     backend = "sqlite"
 
     def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
-        engine = sa.create_engine(
-            f"sqlite:///{path}", connect_args={"timeout": 30}, **_ENGINE_OPTIONS
-        )
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        super().__init__(engine, migrate=migrate)
+        super().__init__(sqlite_engine(path, **_ENGINE_OPTIONS), migrate=migrate)
 
 
 class PostgresAccountStore(AccountStore):
@@ -405,25 +402,13 @@ class PostgresAccountStore(AccountStore):
     backend = "postgresql"
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
-        url = sa.engine.make_url(dsn).set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(url, pool_pre_ping=True, **_ENGINE_OPTIONS)
-        super().__init__(engine, migrate=migrate)
+        super().__init__(postgres_engine(dsn, **_ENGINE_OPTIONS), migrate=migrate)
 
 
 def open_store(location: str | Path) -> AccountStore:
     """The one loader: a postgresql:// DSN gives PostgreSQL, anything else an SQLite file."""
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        return PostgresAccountStore(text.replace("postgres://", "postgresql://", 1))
-    return SqliteAccountStore(Path(text))
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+    dsn = postgres_dsn(location)
+    return PostgresAccountStore(dsn) if dsn else SqliteAccountStore(Path(location))
 
 
 def _insert_ignore(connection: Connection, key: str, now: datetime) -> sa.Executable:

@@ -37,6 +37,7 @@ from ill.model import (
     TimelineEvent,
 )
 from ill.states import Action, Role, State
+from storage.sql import postgres_dsn, postgres_engine, sqlite_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "ill_alembic_version"
@@ -253,11 +254,7 @@ class SqliteRequestStore(RequestStore):
     backend = "sqlite"
 
     def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
-        engine = sa.create_engine(
-            f"sqlite:///{path}", connect_args={"timeout": 30}, **ENGINE_OPTIONS
-        )
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        super().__init__(engine, migrate=migrate)
+        super().__init__(sqlite_engine(path, **ENGINE_OPTIONS), migrate=migrate)
 
 
 class PostgresRequestStore(RequestStore):
@@ -266,25 +263,13 @@ class PostgresRequestStore(RequestStore):
     backend = "postgresql"
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
-        url = sa.engine.make_url(dsn).set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(url, pool_pre_ping=True, **ENGINE_OPTIONS)
-        super().__init__(engine, migrate=migrate)
+        super().__init__(postgres_engine(dsn, **ENGINE_OPTIONS), migrate=migrate)
 
 
 def open_store(location: str | Path) -> RequestStore:
     """The one loader: a postgresql:// DSN gives PostgreSQL, anything else an SQLite file."""
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        return PostgresRequestStore(text.replace("postgres://", "postgresql://", 1))
-    return SqliteRequestStore(Path(text))
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+    dsn = postgres_dsn(location)
+    return PostgresRequestStore(dsn) if dsn else SqliteRequestStore(Path(location))
 
 
 # rows <-> records ---------------------------------------------------------------------------
