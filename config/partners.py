@@ -12,6 +12,8 @@ Format (see docs/operator-guide.md):
     catalog_url = "https://opac.north.example/record/{id}"  # {id}: local record id
     origins = ["https://www.north.example"]  # sites allowed to embed the widget
     ill_email = "ill@north.example"    # optional: where new loan requests are mailed
+    max_removal = 25                   # optional: % of its records a full harvest may remove
+                                       # unconfirmed (default FEDCAT_MAX_REMOVAL)
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ class Partner:
     origins: tuple[str, ...] = field(default_factory=tuple)
     #: the inter-library loan desk's address, mailed when a request reaches the library
     ill_email: str = ""
+    #: percent of its records a full harvest may remove without the operator's confirmation;
+    #: None: FEDCAT_MAX_REMOVAL
+    max_removal: float | None = None
 
     def record_url(self, local_id: str) -> str:
         """Link to a record in the partner's own catalog ("" when none is configured)."""
@@ -65,6 +70,11 @@ def _partner(entry: dict, where: str) -> Partner:
     email = entry.get("ill_email", "")
     if not isinstance(email, str) or (email and not _EMAIL.match(email)):
         raise RegistryError(f"{where}: ill_email must be an e-mail address")
+    share = entry.get("max_removal")
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 100
+    ):
+        raise RegistryError(f"{where}: max_removal must be a percentage from 0 to 100")
     return Partner(**{**entry, "origins": tuple(entry.get("origins", ()))})
 
 

@@ -24,6 +24,9 @@ DEFAULT_RATE_LIMIT = "300/minute"
 #: Harvested records applied, committed and checkpointed together (each batch is one engine
 #: commit; 2000 cost ~75 MiB more than 1000 for no clear gain in bench/harvest.py).
 DEFAULT_BATCH_SIZE = 1000
+#: Percent of a partner's records a full harvest may remove without the operator's say-so
+#: (a partner whose feed comes back short or empty would otherwise vanish from the catalogue).
+DEFAULT_MAX_REMOVAL = 10.0
 #: Seconds the web app and the CLI wait for Elasticsearch before giving up (FEDCAT_ES_TIMEOUT).
 DEFAULT_ES_TIMEOUT = 10.0
 #: What `fedcat serve` logs per request: nothing, method + path + status (the default: no
@@ -70,6 +73,9 @@ class Settings:
     #: are warned (CONTU's rule of five)
     copy_limit: int = 5
     copy_max_mb: int = 20
+    #: percent of a partner's records a full harvest may remove unconfirmed (see partners.toml
+    #: `max_removal` for one partner's own)
+    max_removal: float = DEFAULT_MAX_REMOVAL
 
     @property
     def database_location(self) -> str:
@@ -144,6 +150,19 @@ def _whole(name: str, low: int, high: int, what: str) -> Callable[[str], int]:
         if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
             raise SettingsError(f"{name}={value!r}: a whole number of {what} from {low} to {high}")
         return int(value)
+
+    return parse
+
+
+def _percent(name: str) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            share = float(value.strip().removesuffix("%"))
+        except ValueError:
+            share = -1.0
+        if not 0 <= share <= 100:
+            raise SettingsError(f"{name}={value!r}: a percentage from 0 to 100")
+        return share
 
     return parse
 
@@ -362,6 +381,16 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 500",
         "largest scan a lender may upload, in MB",
         _whole("FEDCAT_COPY_MAX_MB", 1, 500, "MB"),
+    ),
+    Setting(
+        "max_removal",
+        "FEDCAT_MAX_REMOVAL",
+        f"{DEFAULT_MAX_REMOVAL:g}",
+        "percent, 0 to 100",
+        "share of a partner's records a full harvest may remove before it holds the removal "
+        "for the operator (fedcat harvest --allow-removal; partners.toml max_removal per "
+        "partner)",
+        _percent("FEDCAT_MAX_REMOVAL"),
     ),
 )
 

@@ -119,12 +119,16 @@ class Repository:
     def __init__(self, records: Iterable[ProviderRecord], granularity: str = SECONDS):
         self.granularity = granularity
         self._records: dict[str, ProviderRecord] = {}
+        #: formats the repository serves: those of every record it ever held, so one that
+        #: empties still answers noRecordsMatch, as a real one does, not cannotDisseminateFormat
+        self._formats: set[str] = set()
         for record in records:
             self.put(record)
 
     def put(self, record: ProviderRecord) -> None:
         self._records.pop(record.identifier, None)
         self._records[record.identifier] = record
+        self._formats.update(record.metadata)
 
     def delete(self, identifier: str, datestamp: datetime | str) -> None:
         """Mark the record deleted (deletedRecord=persistent): it stays, with a tombstone."""
@@ -163,7 +167,7 @@ class Repository:
         return chosen
 
     def prefixes(self) -> list[str]:
-        found = {p for r in self._records.values() for p in r.metadata}
+        found = self._formats
         return [p for p in FORMATS if p in found] + sorted(found - set(FORMATS))
 
     def sets(self) -> list[str]:

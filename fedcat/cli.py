@@ -84,12 +84,22 @@ def partners() -> None:
     type=click.FloatRange(min=0.1),
     help="Seconds a partner may take to answer one request.",
 )
+@click.option(
+    "--allow-removal",
+    is_flag=True,
+    help="Confirm that a full harvest of PARTNER_IDS (default: every partner) may remove more "
+    "than FEDCAT_MAX_REMOVAL of their records, this run only.",
+)
 @click.option("--quiet", is_flag=True, help="No live progress display.")
-def harvest(partner_ids, full, from_date, concurrency, batch_size, timeout, quiet) -> None:
+def harvest(
+    partner_ids, full, from_date, concurrency, batch_size, timeout, allow_removal, quiet
+) -> None:
     """Harvest PARTNER_IDS (default: every partner) into the index.
 
     Incremental by default: each partner continues from its checkpoint. A failing partner
-    is reported and stops only that partner.
+    is reported and stops only that partner. A full harvest that would remove more than
+    FEDCAT_MAX_REMOVAL of a partner's records removes none of them until confirmed with
+    --allow-removal.
     """
     settings = _settings()
     chosen = _partners(settings, partner_ids)
@@ -104,6 +114,7 @@ def harvest(partner_ids, full, from_date, concurrency, batch_size, timeout, quie
         batch_size=batch_size,
         timeout=timeout,
         quiet=quiet,
+        allow_removal=(partner_ids or True) if allow_removal else (),
     )
     failed = [p for p in report.partners if p.error]
     if failed:
@@ -123,10 +134,12 @@ def run_harvest(
     batch_size=DEFAULT_BATCH_SIZE,
     timeout=60.0,
     quiet=False,
+    allow_removal=(),
 ):
     from fedcat.progress import HarvestProgress
     from harvester.checkpoints import Checkpoints
     from harvester.client import RetryPolicy
+    from harvester.removal import RemovalGuard
     from harvester.runner import harvest as run
 
     catalog = _open_catalog(settings, every)
@@ -144,6 +157,7 @@ def run_harvest(
                     batch_size=batch_size,
                     policy=RetryPolicy(timeout=timeout),
                     progress=progress,
+                    removal=RemovalGuard(settings.max_removal, allow_removal),
                 )
             )
     finally:

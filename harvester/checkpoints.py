@@ -221,6 +221,24 @@ class Checkpoints:
                 (message, errors, partner_id),
             )
 
+    def unseen(
+        self, partner_id: str, run_id: str, *, sample: int = 10
+    ) -> tuple[int, int, list[str]]:
+        """What the sweep of a complete full run would remove: (records not seen in `run_id`,
+        live records held for the partner, up to `sample` of the unseen identifiers)."""
+        with self._lock:
+            count, held = self._db.execute(
+                "SELECT coalesce(sum(run_id != ?), 0), count(*) FROM harvest_items "
+                "WHERE partner_id = ? AND deleted = 0",
+                (run_id, partner_id),
+            ).fetchone()
+            some = self._db.execute(
+                "SELECT identifier FROM harvest_items WHERE partner_id = ? AND deleted = 0 "
+                "AND run_id != ? ORDER BY identifier LIMIT ?",
+                (partner_id, run_id, sample),
+            ).fetchall()
+        return count, held, [identifier for (identifier,) in some]
+
     def status(self, partner_ids: Iterable[str] | None = None) -> list[PartnerStatus]:
         """Per partner: last success, records held, deleted, errors, next incremental start."""
         with self._lock:

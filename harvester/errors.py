@@ -49,3 +49,22 @@ class OAIProtocolError(HarvestError):
 
 class BadResumptionToken(OAIProtocolError):
     """The resumption token expired or was rejected: the list must be asked for again."""
+
+
+class RemovalHeld(HarvestError):
+    """A complete full harvest would remove more of the partner's records than allowed: none
+    were removed, and the run waits for the operator's confirmation (or a fixed feed)."""
+
+    def __init__(self, partner_id: str, removal: dict):
+        share, limit = removal["share_percent"], removal["limit_percent"]
+        sample = ", ".join(removal["sample"])
+        if removal["count"] > len(removal["sample"]):
+            sample += ", ..."
+        super().__init__(
+            partner_id,
+            f"held a removal of {removal['count']} of {removal['held']} records ({share:g}%, "
+            f"more than the {limit:g}% allowed), e.g. {sample}; nothing was removed. If the "
+            f"partner really dropped them, confirm with: fedcat harvest --allow-removal "
+            f"{partner_id}",
+        )
+        self.removal = removal

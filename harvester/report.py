@@ -37,6 +37,8 @@ class PartnerReport:
     retries: int = 0
     restarts: int = 0  # list restarts after a rejected resumption token
     swept: int = 0  # records a full harvest found gone
+    #: a full harvest's sweep: what it removed, or held (harvester.removal.Removal)
+    removal: dict | None = None
     complete: bool = False
     problems: list[str] = field(default_factory=list)  # things survived (salvaged pages, ...)
     error: str | None = None  # why the partner's run stopped, None if it did not
@@ -94,6 +96,8 @@ class RunReport:
         lines = [f"harvest {self.run_id}: {'ok' if self.ok else 'with failures'}"]
         for p in self.partners:
             outcome = "complete" if p.complete else f"stopped: {p.error}"
+            if p.complete and p.swept:
+                outcome += f", {p.swept} vanished records removed"
             lines.append(
                 f"  {p.partner_id}: {p.records} records ({p.deleted} deleted), {p.pages} pages, "
                 f"{p.rate:,.0f}/s, {p.errors} errors, {outcome}"

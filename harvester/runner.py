@@ -21,7 +21,8 @@ from config.partners import Partner
 from config.settings import DEFAULT_BATCH_SIZE
 from harvester.checkpoints import Checkpoints, PartnerState
 from harvester.client import OAIClient, RetryPolicy
-from harvester.errors import BadResumptionToken, HarvestError, UnknownSet
+from harvester.errors import BadResumptionToken, HarvestError, RemovalHeld, UnknownSet
+from harvester.removal import RemovalGuard
 from harvester.report import PartnerReport, Progress, RunReport, no_progress
 from harvester.sink import HarvestedRecord, RecordSink, Rejection
 
@@ -43,6 +44,7 @@ class _Shared:
     progress: Progress
     batch_size: int
     max_restarts: int
+    removal: RemovalGuard
 
 
 async def harvest(
@@ -60,6 +62,7 @@ async def harvest(
     progress: Progress | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     max_restarts: int = 2,
+    removal: RemovalGuard | None = None,
 ) -> RunReport:
     """Harvest `partners` into `sink`; returns (and writes) the run report.
 
@@ -67,11 +70,18 @@ async def harvest(
     incremental date. `full` re-harvests everything and sweeps vanished records once the run
     completes; `from_date`/`until` bound the datestamps asked for. At most `concurrency`
     partners run at once and at most `per_host` requests go to one host at a time, each
-    after `delay` seconds.
+    after `delay` seconds. A full harvest's sweep that would remove more of a partner's
+    records than `removal` allows removes nothing (harvester.removal).
     """
     report = RunReport(new_run_id())
     shared = _Shared(
-        sink, checkpoints, asyncio.Lock(), progress or no_progress, batch_size, max_restarts
+        sink,
+        checkpoints,
+        asyncio.Lock(),
+        progress or no_progress,
+        batch_size,
+        max_restarts,
+        removal or RemovalGuard(),
     )
     partner_slots = asyncio.Semaphore(concurrency)
     host_slots: dict[str, asyncio.Semaphore] = {}
@@ -151,14 +161,15 @@ async def _harvest_partner(
                 token = None
                 await asyncio.to_thread(checkpoints.restart_run, partner.id)
         if full:
-            async with shared.apply_lock:
-                report.swept = await asyncio.to_thread(shared.sink.sweep, partner, run_id)
+            await _sweep(partner, shared, report, run_id)
         await asyncio.to_thread(
             checkpoints.complete_run, partner.id, run_id, errors=len(report.problems)
         )
         report.complete = True
         progress(partner.id, state="done")
     except Exception as exc:  # noqa: BLE001 - any failure stops this partner only
+        if isinstance(exc, RemovalHeld):
+            report.removal = exc.removal
         report.error = (
             exc.message if isinstance(exc, HarvestError) else f"{type(exc).__name__}: {exc}"
         )
@@ -169,6 +180,15 @@ async def _harvest_partner(
     report.retries = client.retries
     report.finished = time.time()
     return report
+
+
+async def _sweep(partner: Partner, shared: _Shared, report: PartnerReport, run_id: str) -> None:
+    """Remove what the complete full run did not see, unless the guard holds it."""
+    async with shared.apply_lock:
+        report.removal = dict(
+            await asyncio.to_thread(shared.removal.check, partner, shared.checkpoints, run_id)
+        )
+        report.swept = await asyncio.to_thread(shared.sink.sweep, partner, run_id)
 
 
 async def _check_set(partner: Partner, client: OAIClient) -> None:

@@ -16,6 +16,7 @@ from config.partners import Partner
 from demo.oai_provider import DAY, FAULTS, REPOSITORY, ProviderRecord, make_app, marcxml, serve
 from harvester.checkpoints import Checkpoints
 from harvester.client import RetryPolicy
+from harvester.removal import RemovalGuard
 from harvester.runner import harvest
 from indexer.catalog import Catalog
 from indexer.marc import marc_to_record
@@ -211,7 +212,8 @@ async def test_full_reharvest_of_a_shrunken_feed_removes_exactly_what_vanished(
     kept = records[:5] + records[20:25]  # 5 held by North alone, 5 shared with South
     for identifier in ids(records) - ids(kept):
         app[REPOSITORY].vanish(identifier)
-    full = await run([partner(url)], catalog, checkpoints, full=True)
+    confirmed = RemovalGuard(allowed={"north"})  # 50 of 60 is more than the default 10%
+    full = await run([partner(url)], catalog, checkpoints, full=True, removal=confirmed)
     assert (full.partners[0].complete, full.partners[0].swept) == (True, 50)
     assert stored(catalog) == ids(kept)
     assert stored(catalog, "south") == ids(marc_records(20, library="south", start=10))

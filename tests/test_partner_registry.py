@@ -40,11 +40,20 @@ def test_registry_entry_becomes_a_partner():
         (GOOD.replace('name = "North City Library"', ""), "'name' is required"),
         (GOOD + GOOD, "duplicate partner ids"),
         ("[[partner]\nid=", "not valid TOML"),
+        (GOOD + "max_removal = 120\n", "max_removal must be a percentage from 0 to 100"),
+        (GOOD + 'max_removal = "all"\n', "max_removal must be a percentage"),
     ],
 )
 def test_mistakes_in_the_registry_are_named(text, message):
     with pytest.raises(RegistryError, match=message):
         parse_registry(text, "partners.toml")
+
+
+def test_a_partner_may_have_its_own_removal_limit():
+    (partner,) = parse_registry(GOOD + "max_removal = 25\n")
+    assert partner.max_removal == 25
+    (default,) = parse_registry(GOOD)
+    assert default.max_removal is None
 
 
 def test_missing_registry_file_is_a_clear_error(tmp_path):
