@@ -116,7 +116,13 @@ def harvest(
         quiet=quiet,
         allow_removal=(partner_ids or True) if allow_removal else (),
     )
-    failed = [p for p in report.partners if p.error]
+    failed = [p for p in report.partners if p.error and not p.interrupted]
+    if report.interrupted:
+        from fedcat.stopping import exit_status
+
+        for p in failed:
+            click.echo(f"{p.partner_id}: {p.error}", err=True)
+        raise SystemExit(exit_status(report.interrupted))
     if failed:
         raise click.ClickException(
             "; ".join(f"{p.partner_id}: {p.error}" for p in failed) + f" (report: {report.path})"
@@ -137,6 +143,7 @@ def run_harvest(
     allow_removal=(),
 ):
     from fedcat.progress import HarvestProgress
+    from fedcat.stopping import until_signalled
     from harvester.checkpoints import Checkpoints
     from harvester.client import RetryPolicy
     from harvester.removal import RemovalGuard
@@ -147,17 +154,20 @@ def run_harvest(
     try:
         with HarvestProgress(chosen, enabled=not quiet) as progress:
             report = asyncio.run(
-                run(
-                    chosen,
-                    catalog,
-                    checkpoints,
-                    full=full,
-                    from_date=from_date,
-                    concurrency=concurrency,
-                    batch_size=batch_size,
-                    policy=RetryPolicy(timeout=timeout),
-                    progress=progress,
-                    removal=RemovalGuard(settings.max_removal, allow_removal),
+                until_signalled(
+                    lambda stop: run(
+                        chosen,
+                        catalog,
+                        checkpoints,
+                        full=full,
+                        from_date=from_date,
+                        concurrency=concurrency,
+                        batch_size=batch_size,
+                        policy=RetryPolicy(timeout=timeout),
+                        progress=progress,
+                        removal=RemovalGuard(settings.max_removal, allow_removal),
+                        stop=stop,
+                    )
                 )
             )
     finally:
@@ -187,9 +197,11 @@ def status(as_json: bool) -> None:
             f"{r.partner_id:<12} {r.last_success or '-':<22} {r.records:>8} {r.deleted:>8} "
             f"{r.errors:>7}  {r.next_from or '-'}"
         )
-        if r.last_error:
-            state = f"unfinished run {r.run_in_progress}" if r.run_in_progress else "failed"
-            click.echo(f"{'':<12} {state}: {r.last_error}")
+        if r.run_in_progress:
+            why = r.last_error or "no report (ended abruptly, or still running)"
+            click.echo(f"{'':<12} unfinished run {r.run_in_progress}: {why}")
+        elif r.last_error:
+            click.echo(f"{'':<12} failed: {r.last_error}")
 
 
 @main.command()

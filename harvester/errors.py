@@ -68,3 +68,12 @@ class RemovalHeld(HarvestError):
             f"{partner_id}",
         )
         self.removal = removal
+
+
+class Interrupted(HarvestError):
+    """The operator (or the service manager) asked the harvest to stop: the batch in hand was
+    applied and checkpointed, and the partner's run resumes at the next harvest."""
+
+    def __init__(self, partner_id: str, reason: str):
+        super().__init__(partner_id, f"interrupted by {reason}; the next harvest resumes it")
+        self.reason = reason

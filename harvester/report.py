@@ -29,7 +29,7 @@ def no_progress(partner_id: str, **changes: int | str) -> None:
 class PartnerReport:
     partner_id: str
     run_id: str
-    mode: str  # "full", "incremental" or "resumed"
+    mode: str  # "full", "incremental", "resumed" or "not started" (stopped before its turn)
     from_date: str | None = None
     records: int = 0  # records applied (upserts and deletions)
     deleted: int = 0
@@ -42,6 +42,7 @@ class PartnerReport:
     complete: bool = False
     problems: list[str] = field(default_factory=list)  # things survived (salvaged pages, ...)
     error: str | None = None  # why the partner's run stopped, None if it did not
+    interrupted: bool = False  # stopped on request (SIGTERM, Ctrl-C), checkpoint saved
     started: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -74,6 +75,8 @@ class RunReport:
     finished: float | None = None
     partners: list[PartnerReport] = field(default_factory=list)
     path: Path | None = None
+    #: why the harvest was stopped early ("SIGTERM", "SIGINT"), None when it ran to its end
+    interrupted: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +88,7 @@ class RunReport:
             "started": _iso(self.started),
             "finished": _iso(self.finished) if self.finished else None,
             "ok": self.ok,
+            "interrupted": self.interrupted,
             "partners": [p.to_dict() for p in self.partners],
         }
 
@@ -93,7 +97,13 @@ class RunReport:
 
     def summary(self) -> str:
         """A few lines for the terminal."""
-        lines = [f"harvest {self.run_id}: {'ok' if self.ok else 'with failures'}"]
+        outcome = "ok" if self.ok else "with failures"
+        if self.interrupted:
+            outcome = (
+                f"interrupted by {self.interrupted} (every batch in hand was checkpointed; "
+                "the next fedcat harvest resumes)"
+            )
+        lines = [f"harvest {self.run_id}: {outcome}"]
         for p in self.partners:
             outcome = "complete" if p.complete else f"stopped: {p.error}"
             if p.complete and p.swept:

@@ -21,10 +21,17 @@ from config.partners import Partner
 from config.settings import DEFAULT_BATCH_SIZE
 from harvester.checkpoints import Checkpoints, PartnerState
 from harvester.client import OAIClient, RetryPolicy
-from harvester.errors import BadResumptionToken, HarvestError, RemovalHeld, UnknownSet
+from harvester.errors import (
+    BadResumptionToken,
+    HarvestError,
+    Interrupted,
+    RemovalHeld,
+    UnknownSet,
+)
 from harvester.removal import RemovalGuard
 from harvester.report import PartnerReport, Progress, RunReport, no_progress
 from harvester.sink import HarvestedRecord, RecordSink, Rejection
+from harvester.stopping import Stop
 
 USER_AGENT = "fedcat-harvester/0.1 (+OAI-PMH 2.0)"
 DEFAULT_POLICY = RetryPolicy()
@@ -45,6 +52,7 @@ class _Shared:
     batch_size: int
     max_restarts: int
     removal: RemovalGuard
+    stop: Stop
 
 
 async def harvest(
@@ -63,6 +71,7 @@ async def harvest(
     policy: RetryPolicy = DEFAULT_POLICY,
     max_restarts: int = 2,
     removal: RemovalGuard | None = None,
+    stop: Stop | None = None,
 ) -> RunReport:
     """Harvest `partners` into `sink`; returns (and writes) the run report.
 
@@ -71,7 +80,9 @@ async def harvest(
     completes; `from_date`/`until` bound the datestamps asked for. At most `concurrency`
     partners run at once and at most `per_host` requests go to one host at a time, each
     after `delay` seconds. A full harvest's sweep that would remove more of a partner's
-    records than `removal` allows removes nothing (harvester.removal).
+    records than `removal` allows removes nothing (harvester.removal). When `stop` is
+    requested each partner finishes the batch in hand and stops (harvester.stopping); the
+    report is then marked interrupted.
     """
     report = RunReport(new_run_id())
     shared = _Shared(
@@ -82,6 +93,7 @@ async def harvest(
         batch_size,
         max_restarts,
         removal or RemovalGuard(),
+        stop or Stop(),
     )
     partner_slots = asyncio.Semaphore(concurrency)
     host_slots: dict[str, asyncio.Semaphore] = {}
@@ -99,6 +111,7 @@ async def harvest(
 
         report.partners = list(await asyncio.gather(*(one(p) for p in partners)))
     report.finished = time.time()
+    report.interrupted = shared.stop.reason
     summary = report.to_dict()
     report.path = await asyncio.to_thread(
         checkpoints.save_report,
@@ -133,6 +146,12 @@ async def _harvest_partner(
     until: str | None,
 ) -> PartnerReport:
     checkpoints, progress = shared.checkpoints, shared.progress
+    if shared.stop.requested:  # stopped while waiting for its turn: it does not start
+        report = PartnerReport(partner.id, run_id, "not started")
+        report.error = f"not started: interrupted by {shared.stop.reason}"
+        report.finished = time.time()
+        progress(partner.id, state="interrupted")
+        return report
     state = await asyncio.to_thread(checkpoints.load, partner.id)
     run_id, full, start, token, mode = _plan(state, run_id, full, from_date)
     if mode != "resumed":
@@ -142,11 +161,11 @@ async def _harvest_partner(
     report = PartnerReport(partner.id, run_id, mode, start)
     try:
         progress(partner.id, state="identify")
-        identity = await client.identify()
+        identity = await shared.stop.race(client.identify(), partner.id)
         if start and identity.day_granularity:
             start = start[:10]
         if partner.set:
-            await _check_set(partner, client)
+            await shared.stop.race(_check_set(partner, client), partner.id)
         progress(partner.id, state="harvesting")
         while True:
             try:
@@ -170,10 +189,11 @@ async def _harvest_partner(
     except Exception as exc:  # noqa: BLE001 - any failure stops this partner only
         if isinstance(exc, RemovalHeld):
             report.removal = exc.removal
+        report.interrupted = isinstance(exc, Interrupted)
         report.error = (
             exc.message if isinstance(exc, HarvestError) else f"{type(exc).__name__}: {exc}"
         )
-        progress(partner.id, state="failed", errors=1)
+        progress(partner.id, state="interrupted" if report.interrupted else "failed", errors=1)
         await asyncio.to_thread(
             checkpoints.fail_run, partner.id, report.error, errors=report.errors
         )
@@ -208,7 +228,8 @@ async def _page_through(
     until: str | None,
     token: str | None,
 ) -> None:
-    """Page through the list, applying and checkpointing every `batch_size` records."""
+    """Page through the list, applying and checkpointing every `batch_size` records; on a stop
+    request, the pages in hand are applied and checkpointed before Interrupted is raised."""
     batch: list[HarvestedRecord] = []
     pages = client.list_records(
         partner.metadata_prefix,
@@ -217,7 +238,16 @@ async def _page_through(
         until=until,
         resumption_token=token,
     )
-    async for page in pages:
+    while True:
+        try:
+            page = await shared.stop.race(anext(pages, None), partner.id)
+        except Interrupted:
+            if batch:  # the pages already fetched; the one being fetched is asked again
+                await _apply(partner, shared, report, batch, token)
+            raise
+        if page is None:
+            return
+        token = page.resumption_token
         report.pages += 1
         shared.progress(partner.id, pages=1)
         for problem in page.problems:
@@ -227,6 +257,8 @@ async def _page_through(
         if len(batch) >= shared.batch_size or not page.resumption_token:
             await _apply(partner, shared, report, batch, page.resumption_token)
             batch = []
+            if page.resumption_token:  # the list's end completes the run even when stopping
+                shared.stop.check(partner.id)
 
 
 async def _apply(
