@@ -76,6 +76,12 @@ class Settings:
     #: percent of a partner's records a full harvest may remove unconfirmed (see partners.toml
     #: `max_removal` for one partner's own)
     max_removal: float = DEFAULT_MAX_REMOVAL
+    #: `fedcat serve`: processes, threads per process, seconds a request may take before its
+    #: worker is replaced, seconds to finish requests in hand on stop
+    web_workers: int = 2
+    web_threads: int = 4
+    web_timeout: int = 30
+    web_graceful_timeout: int = 20
 
     @property
     def database_location(self) -> str:
@@ -391,6 +397,39 @@ SETTINGS: tuple[Setting, ...] = (
         "for the operator (fedcat harvest --allow-removal; partners.toml max_removal per "
         "partner)",
         _percent("FEDCAT_MAX_REMOVAL"),
+    ),
+    Setting(
+        "web_workers",
+        "FEDCAT_WEB_WORKERS",
+        "2",
+        "1 to 64",
+        "processes of fedcat serve (gunicorn workers; about 2 per core); the rate limit "
+        "counts in each",
+        _whole("FEDCAT_WEB_WORKERS", 1, 64, "processes"),
+    ),
+    Setting(
+        "web_threads",
+        "FEDCAT_WEB_THREADS",
+        "4",
+        "1 to 64",
+        "threads per process of fedcat serve: requests each process answers at once",
+        _whole("FEDCAT_WEB_THREADS", 1, 64, "threads"),
+    ),
+    Setting(
+        "web_timeout",
+        "FEDCAT_WEB_TIMEOUT",
+        "30",
+        "seconds, 5 to 3600",
+        "a worker of fedcat serve silent this long (a request stuck) is replaced",
+        _whole("FEDCAT_WEB_TIMEOUT", 5, 3600, "seconds"),
+    ),
+    Setting(
+        "web_graceful_timeout",
+        "FEDCAT_WEB_GRACEFUL_TIMEOUT",
+        "20",
+        "seconds, 1 to 3600",
+        "on SIGTERM, how long fedcat serve lets requests in hand finish before it stops",
+        _whole("FEDCAT_WEB_GRACEFUL_TIMEOUT", 1, 3600, "seconds"),
     ),
 )
 

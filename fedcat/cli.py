@@ -207,19 +207,26 @@ def status(as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def serve(host: str, port: int) -> None:
+@click.option("--dev", is_flag=True, help="Flask's development server (one process), not gunicorn.")
+def serve(host: str, port: int, dev: bool) -> None:
     """Serve the search page, record pages and the JSON API.
 
-    Requests are logged without client addresses or query strings unless
-    FEDCAT_ACCESS_LOG=full (or not at all with FEDCAT_ACCESS_LOG=off).
+    Runs gunicorn with FEDCAT_WEB_WORKERS processes of FEDCAT_WEB_THREADS threads (--dev: the
+    development server). Requests are logged without client addresses or query strings
+    unless FEDCAT_ACCESS_LOG=full (or not at all with FEDCAT_ACCESS_LOG=off).
     """
     from fedcat.serving import serve as serve_app
+    from fedcat.serving import serve_production
     from search_ui.app import create_app
 
     settings = _settings()
-    app = create_app(settings, partners=_partners(settings))
-    click.echo(f"fedcat search page: http://{host}:{port}/  (engine: {settings.engine})")
-    serve_app(app, host, port, settings.access_log)
+    partners = _partners(settings)
+    server = "development server" if dev else f"gunicorn, {settings.web_workers} workers"
+    click.echo(f"fedcat search page: http://{host}:{port}/  (engine: {settings.engine}; {server})")
+    if dev:
+        serve_app(create_app(settings, partners=partners), host, port, settings.access_log)
+    else:
+        serve_production(lambda: create_app(settings, partners=partners), settings, host, port)
 
 
 @main.command()

@@ -130,7 +130,12 @@ def engine_error(exc: Exception) -> Response:
 
 @blueprint.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException) -> Response:
-    return error(exc.code or 500, exc.description or exc.name)
+    """The error answer, with the headers the status requires (a 405's Allow, ...)."""
+    response = error(exc.code or 500, exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
 
 
 @blueprint.app_errorhandler(Exception)

@@ -80,6 +80,7 @@ def serve_and_search(tmp_path: Path, **env: str) -> tuple[str, list[int]]:
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path]),
         "FEDCAT_DATA_DIR": str(tmp_path),
         "FEDCAT_RATE_LIMIT": "6/minute",
+        "FEDCAT_WEB_WORKERS": "1",  # one rate-limit budget, so the 429 path is taken
         **env,
     }
     with log_file.open("wb") as log:
