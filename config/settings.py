@@ -82,6 +82,8 @@ class Settings:
     web_threads: int = 4
     web_timeout: int = 30
     web_graceful_timeout: int = 20
+    #: days without a successful harvest before `fedcat health` flags a partner as stale
+    stale_days: int = 7
 
     @property
     def database_location(self) -> str:
@@ -430,6 +432,14 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds, 1 to 3600",
         "on SIGTERM, how long fedcat serve lets requests in hand finish before it stops",
         _whole("FEDCAT_WEB_GRACEFUL_TIMEOUT", 1, 3600, "seconds"),
+    ),
+    Setting(
+        "stale_days",
+        "FEDCAT_STALE_DAYS",
+        "7",
+        "1 to 365",
+        "days without a successful harvest before fedcat health flags a partner as stale",
+        _whole("FEDCAT_STALE_DAYS", 1, 365, "days"),
     ),
 )
 

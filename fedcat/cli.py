@@ -205,6 +205,40 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def health(as_json: bool) -> None:
+    """Per partner from the run history: records, runs, last success, recent runs, and flags
+    (stale, failing, removal held). Exits 1 when a partner is flagged (for monitoring)."""
+    from harvester.checkpoints import Checkpoints
+    from harvester.health import partner_health
+
+    settings = _settings()
+    checkpoints = Checkpoints(settings.state_db, reports_dir=settings.data_dir / "reports")
+    rows = partner_health(
+        checkpoints, [p.id for p in _partners(settings)], stale_days=settings.stale_days
+    )
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+    else:
+        for r in rows:
+            since = "never" if r.last_success is None else f"{r.last_success}"
+            click.echo(
+                f"{r.partner_id}: {r.records} records held ({r.deleted} deleted), "
+                f"{r.runs} runs, last success {since}"
+            )
+            for run in r.recent:
+                click.echo(
+                    f"  {run.started} {run.mode:<11} {run.records:>7} records "
+                    f"{run.deleted:>5} deleted {run.swept:>5} removed {run.errors:>4} errors "
+                    f"{run.records_per_second:>8,.0f}/s  {run.outcome}"
+                )
+            for flag in r.flags:
+                click.echo(f"  FLAG {flag}")
+    if any(r.flags for r in rows):
+        raise SystemExit(1)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--dev", is_flag=True, help="Flask's development server (one process), not gunicorn.")

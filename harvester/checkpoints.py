@@ -268,6 +268,17 @@ class Checkpoints:
             )
         return rows
 
+    def run_reports(self, limit: int = 200) -> list[dict]:
+        """The newest `limit` run reports, oldest first (the JSON of each, read back)."""
+        import json
+
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT report FROM harvest_runs ORDER BY started DESC, run_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [json.loads(report) for (report,) in reversed(rows)]
+
     def save_report(self, run_id: str, started: str, finished: str, report_json: str) -> Path:
         """Keep the run report in SQLite and as data_dir/reports/<run_id>.json."""
         with self._transaction() as db:
