@@ -9,11 +9,12 @@ the same transaction as the answer that caused it, so no request is ever left be
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ill.errors import ActionNotAllowed, BadArguments, NotPermitted, RequestConflict, RequestRefused
 from ill.model import (
@@ -22,7 +23,9 @@ from ill.model import (
     Actor,
     Citation,
     LendingRules,
+    PeerMessage,
     Request,
+    RotaEntry,
     Skip,
     TimelineEvent,
 )
@@ -40,8 +43,10 @@ CANNOT_SUPPLY_REASONS: dict[str, str | None] = {
     "Other": None,
 }
 NOTE_MAX = 2000
+#: a partner system's own reasonUnfilled code (an open list in ISO 18626), kept as it came
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,49}$")
 _DETAILS: dict[Action, set[str]] = {
-    Action.CannotSupply: {"reason", "note"},
+    Action.CannotSupply: {"reason", "note", "code"},
     Action.Conditional: {"condition", "note"},
     Action.Shipped: {"due_date", "note"},
     Action.RenewAccepted: {"due_date", "note"},
@@ -53,6 +58,15 @@ class IllSettings:
     """What an operator may tune; read once by the app and passed in."""
 
     answer_days: int = 3  # a lender silent this many days after receiving is passed over
+
+
+class Relay(Protocol):
+    """What a change means for partners that run their own ILL system: the messages to send
+    them, queued with the change itself (the ISO 18626 transport, `iso18626.relay`)."""
+
+    def outgoing(self, request: Request, events: Sequence[TimelineEvent]) -> list[PeerMessage]:
+        """The messages these events cause, in order; [] when no partner system is involved."""
+        ...
 
 
 def patron_key(patron: Actor) -> str:
@@ -68,10 +82,20 @@ class IllService:
         store: RequestStore,
         settings: IllSettings | None = None,
         clock: Callable[[], datetime] | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or IllSettings()
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.relay = relay
+
+    def _store(
+        self, request: Request, events: list[TimelineEvent], *, new: bool = False
+    ) -> Request:
+        """Write one change with the mail and the partner-system messages it causes."""
+        peers = self.relay.outgoing(request, events) if self.relay else []
+        write = self.store.create if new else self.store.save
+        return write(request, events, messages_for(request, events), peers)
 
     # placing ------------------------------------------------------------------------------
 
@@ -119,7 +143,7 @@ class IllService:
         )
         events = [self._event(request, patron, Action.Place, None, now, note=_rota_note(rota))]
         events += self._pass_on(request, now, events, rules=rules, received=received)
-        return self.store.create(request, events, messages_for(request, events))
+        return self._store(request, events, new=True)
 
     def _check_new_request(
         self,
@@ -177,7 +201,7 @@ class IllService:
         events = [self._event(request, actor, action, request.state, now, reason=reason, note=note)]
         if request.state.stage is Stage.routing:
             events += self._pass_on(request, now, events)
-        return self.store.save(request, events, messages_for(request, events))
+        return self._store(request, events)
 
     def _authorise(self, request: Request, actor: Actor) -> None:
         allowed = {
@@ -200,6 +224,8 @@ class IllService:
             raise BadArguments(f"{action.value} takes no {', '.join(sorted(unexpected))}")
         note = _note(details.get("note"))
         if action is Action.CannotSupply:
+            if details.get("code") is not None:
+                return _peer_code(details["code"]), note
             return _cannot_supply_reason(details.get("reason"), note), note
         if action is Action.Conditional:
             request.loan_condition = _required_text(details.get("condition"), "condition")
@@ -329,7 +355,7 @@ class IllService:
                                 reason="NoAnswer", note=note)  # fmt: skip
             try:
                 events = [event, *self._pass_on(request, now, [event])]
-                moved.append(self.store.save(request, events, messages_for(request, events)))
+                moved.append(self._store(request, events))
             except (RequestConflict, ActionNotAllowed):
                 continue  # the lender answered meanwhile: nothing to expire
         return moved
@@ -343,7 +369,7 @@ class IllService:
                 try:
                     event = self._event(request, SYSTEM, Action.MarkOverdue, request.state, now,
                                         note=f"due {request.due_date}")  # fmt: skip
-                    marked.append(self.store.save(request, [event], messages_for(request, [event])))
+                    marked.append(self._store(request, [event]))
                 except (RequestConflict, ActionNotAllowed):
                     continue  # not at the borrower (in transit or shipped back), or changed
         return marked
@@ -377,6 +403,12 @@ def _cannot_supply_reason(raw: Any, note: str) -> str:
     if raw == "Other" and not note:
         raise BadArguments("reason Other needs a note saying why")
     return CANNOT_SUPPLY_REASONS[raw] or "Other"
+
+
+def _peer_code(raw: Any) -> str:
+    if not isinstance(raw, str) or not _CODE.match(raw):
+        raise BadArguments("a reason code is a word of letters and digits, at most 50")
+    return raw
 
 
 def _parse_date(raw: Any, what: str) -> date:
