@@ -145,6 +145,70 @@ class IllService:
         events += self._pass_on(request, now, events, rules=rules, received=received)
         return self._store(request, events, new=True)
 
+    def receive_request(
+        self,
+        peer: Actor,
+        *,
+        lender: str,
+        peer_request_id: str,
+        work_id: str,
+        title: str,
+        service: str = "Loan",
+        citation: Citation | None = None,
+        holding: Mapping[str, Any] | None = None,
+        needed_by: date | None = None,
+        pickup_location: str = "",
+        note: str = "",
+    ) -> Request:
+        """A request from a partner's own ILL system to one of fedcat's libraries (ISO 18626):
+        it goes to that library's lending queue, with the partner as the borrowing library."""
+        if peer.role is not Role.borrower or not peer.library_id or not peer_request_id:
+            raise NotPermitted("only a partner's system, naming its request, can send a request")
+        if service not in SERVICE_TYPES:
+            raise BadArguments(f"service must be one of {', '.join(SERVICE_TYPES)}")
+        now = self._clock()
+        holding = holding or {}
+        entry = RotaEntry(
+            lender,
+            f"asked directly by {peer.name} (its own ILL system, ISO 18626)",
+            str(holding.get("call_number") or ""),
+            str(holding.get("location") or ""),
+            str(holding.get("record_id") or ""),
+        )
+        request = Request(
+            id=f"ill-{uuid.uuid4().hex[:16]}",
+            work_id=work_id,
+            title=title,
+            patron_ref=f"{peer.library_id}:peer:{peer_request_id}",  # no patron data from peers
+            borrowing_library=peer.library_id,
+            service=service,  # type: ignore[arg-type]  # checked above
+            citation=citation,
+            pickup_location=pickup_location,
+            needed_by=needed_by,
+            rota=[entry],
+            created_at=now,
+            updated_at=now,
+            peer_request_id=peer_request_id,
+        )
+        events = [self._event(request, peer, Action.Place, None, now, note=_note(note))]
+        events += self._pass_on(request, now, events)
+        return self._store(request, events, new=True)
+
+    def remember_peer_id(self, request: Request, peer_request_id: str) -> Request:
+        """Keep the supplying system's own id for the request (it names it in later messages)."""
+        if request.peer_request_id == peer_request_id or not peer_request_id:
+            return request
+        request.peer_request_id = peer_request_id
+        return self.store.save(request, [])
+
+    def system_note(self, request_id: str, note: str, reason: str = "") -> Request:
+        """A line in the timeline from fedcat itself, changing nothing (e.g. a peer refused)."""
+        request = self.store.get(request_id)
+        now = self._clock()
+        event = self._event(request, SYSTEM, Action.Notification, request.state, now,
+                            reason=reason, note=note[:NOTE_MAX])  # fmt: skip
+        return self._store(request, [event])
+
     def _check_new_request(
         self,
         patron: Actor,
