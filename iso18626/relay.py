@@ -129,7 +129,8 @@ class IsoRelay:
         action = REQUESTER_ACTIONS.get(event.action)
         if action is None:
             return None
-        note = event.note if event.action is not Action.Expire else f"cancelled: {event.note}"
+        note = "" if event.role is Role.patron else event.note  # a patron's words stay here
+        note = f"cancelled: {event.note}" if event.action is Action.Expire else note
         body = encode(RequestingAgencyMessage(header, action, note))
         return self._queued(request, peer, "requestingAgencyMessage", f"action {action}", body)
 
