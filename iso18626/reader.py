@@ -46,6 +46,8 @@ from iso18626.messages import (
 from iso18626.schema import XSD_PATH, safe_parser, schema_errors
 
 BAD = "BadlyFormedMessage"
+NO_DOCTYPE = "a DOCTYPE is not allowed in an ISO 18626 message"
+_DOCTYPE_MARKS = tuple("<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 KINDS: dict[str, ConfirmationKind] = {
     "request": "request",
     "requestConfirmation": "request",
@@ -155,13 +157,15 @@ class _Node:
 def _parse(body: bytes, max_bytes: int) -> etree._Element:
     if len(body) > max_bytes:
         raise MessageError(BAD, f"the message is larger than {max_bytes} bytes")
+    if any(mark in body for mark in _DOCTYPE_MARKS):  # refused before the parser sees it
+        raise MessageError(BAD, NO_DOCTYPE)
     try:
         root = etree.fromstring(body, safe_parser())
     except (etree.XMLSyntaxError, ValueError) as error:
         raise MessageError(BAD, f"not well-formed XML: {error}") from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:
-        raise MessageError(BAD, "a DOCTYPE is not allowed in an ISO 18626 message")
+        raise MessageError(BAD, NO_DOCTYPE)
     return root
 
 
