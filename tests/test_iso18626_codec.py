@@ -573,3 +573,19 @@ def test_a_doctype_in_utf16_is_refused_too_and_a_utf16_message_decodes():
     assert refused(utf16).error_value == "a DOCTYPE is not allowed in an ISO 18626 message"
     plain = encode(supplying()).decode().replace("encoding='UTF-8'", "encoding='UTF-16'")
     assert decode(plain.encode("utf-16")) == supplying()
+
+
+def test_the_protocol_package_imports_only_the_standard_library_lxml_and_itself():
+    import ast
+    import sys
+
+    package = XSD_PATH.parent.parent
+    imported = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    assert "lxml" in imported and "iso18626" in imported
+    assert imported - sys.stdlib_module_names - {"lxml", "iso18626"} == set()
