@@ -26,11 +26,11 @@ def pair(consortia, database, tmp_path):
     url_of = consortia.url_of
     here = consortia("here", database, [
         fedcat_partner("north"), fedcat_partner("south"),
-        iso_partner("east", EAST, url_of("there")),
+        iso_partner("east", EAST, url_of("there") + "/iso18626"),
     ])  # fmt: skip
     there_db = str(Path(tmp_path) / "there.sqlite")
     there = consortia("there", there_db, [
-        iso_partner("north", NORTH, url_of("here")), fedcat_partner("south"),
+        iso_partner("north", NORTH, url_of("here") + "/iso18626"), fedcat_partner("south"),
         fedcat_partner("east", EAST),
     ])  # fmt: skip
     return here, there
