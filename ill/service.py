@@ -181,7 +181,7 @@ class IllService:
             title=title,
             patron_ref=f"{peer.library_id}:peer:{peer_request_id}",  # no patron data from peers
             borrowing_library=peer.library_id,
-            service=service,  # type: ignore[arg-type]  # checked above
+            service=service,
             citation=citation,
             pickup_location=pickup_location,
             needed_by=needed_by,

@@ -104,8 +104,10 @@ class Inbound:
             self._log_undecodable(body, error, now)
             return Answer(400, encode(error_confirmation(error, now=now)))
         if isinstance(message, Confirmation):
-            error = MessageError("UnsupportedActionType", "a confirmation is an answer, not a message")
-            return Answer(400, encode(error_confirmation(error, now=now)))
+            stray = MessageError(
+                "UnsupportedActionType", "a confirmation is an answer, not a message"
+            )
+            return Answer(400, encode(error_confirmation(stray, now=now)))
         peer = self.by_agency.get(str(_sender(message)))
         try:
             peer = self._authenticate(peer, message, authorization)
@@ -190,7 +192,9 @@ class Inbound:
         )
         return request, f"request ({service}, {request_type})", odd
 
-    def _supplying(self, peer: Partner, message: SupplyingAgencyMessage) -> tuple[Request, str, str]:
+    def _supplying(
+        self, peer: Partner, message: SupplyingAgencyMessage
+    ) -> tuple[Request, str, str]:
         request = self.service.store.get(message.header.requesting_agency_request_id)
         if request.lender != peer.id:
             raise Refused("UnrecognisedDataValue", f"{peer.id} is not the lender asked now")
@@ -207,7 +211,9 @@ class Inbound:
         header = message.header
         request = self.service.store.find_by_peer_id(peer.id, header.requesting_agency_request_id)
         if request is None:
-            raise Refused("UnrecognisedDataValue", f"no request {header.requesting_agency_request_id}")
+            raise Refused(
+                "UnrecognisedDataValue", f"no request {header.requesting_agency_request_id}"
+            )
         action = REQUESTER_ACTIONS.get(message.action)
         if action is None:
             raise Refused("UnsupportedActionType", message.action)
@@ -258,7 +264,11 @@ def _lender_action(
         "RequestReceived",
     ):
         odd = "" if info.reason_for_message == "Notification" else f"status {status} again"
-        return Action.Notification, _details(note=note or f"{info.reason_for_message}: {status}"), odd
+        return (
+            Action.Notification,
+            _details(note=note or f"{info.reason_for_message}: {status}"),
+            odd,
+        )
     if status == "Loaned" and request.state.renewal_pending:
         return Action.RenewAccepted, _details(note=note, due_date=due), "renewed by a status"
     action = STATUS_ACTIONS.get(status)

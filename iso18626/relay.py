@@ -24,9 +24,9 @@ from iso18626.messages import (
     DeliveryInfo,
     Header,
     MessageInfo,
-    RequestingAgencyMessage,
-    RequestingAgencyInfo,
     RequestedDeliveryInfo,
+    RequestingAgencyInfo,
+    RequestingAgencyMessage,
     ServiceInfo,
     StatusInfo,
     SupplyingAgencyMessage,
@@ -82,11 +82,15 @@ class IsoRelay:
         return AgencyId.parse(partner.agency_id if partner else f"FEDCAT:{library_id}")
 
     def outgoing(self, request: Request, events: Sequence[TimelineEvent]) -> list[PeerMessage]:
-        messages = []
+        messages: list[PeerMessage] = []
         for event in events:
             message = self._for_event(request, event)
-            if message is not None:
-                messages.append(message)
+            if message is None:
+                continue
+            told_unfilled = any(m.summary.endswith(": Unfilled") for m in messages)
+            if event.action is Action.EndOfRota and told_unfilled:
+                continue  # the lender's own "cannot supply" already said it, with its reason
+            messages.append(message)
         return messages
 
     def _for_event(self, request: Request, event: TimelineEvent) -> PeerMessage | None:
@@ -189,9 +193,7 @@ class IsoRelay:
             reason_for_message=reason,
             answer_yes_no=answer,
             note=_supplier_note(request, event),
-            reason_unfilled=(event.reason or "NotAvailableForILL")
-            if status == "Unfilled"
-            else "",
+            reason_unfilled=(event.reason or "NotAvailableForILL") if status == "Unfilled" else "",
             reason_retry="LoanCondition" if event.action is Action.Conditional else "",
         )
         due = _end_of(request.due_date) if status in ("Loaned", "Overdue", "Recalled") else None

@@ -29,6 +29,8 @@ from iso18626.messages import Confirmation
 log = logging.getLogger("iso18626.sender")
 TIMEOUT = 15.0
 MAX_ANSWER = 1_000_000
+#: passes over the queue in one run: each frees the messages queued behind those it sent
+MAX_PASSES = 20
 #: body -> (HTTP status, answer); raises OSError when the peer cannot be reached
 Post = Callable[[str, bytes, str], "tuple[int, bytes]"]
 
@@ -63,33 +65,55 @@ def send_due(
     post: Post = http_post,
 ) -> PeerSendReport:
     """Send every message that is due now, in order per request."""
-    now = now or datetime.now(UTC)
-    outbox, peer_log = PeerOutbox(service.store), PeerLog(service.store)
-    by_id = {p.id: p for p in partners}
-    report = PeerSendReport()
-    blocked: set[str] = set()  # requests whose earlier message failed in this run
-    for queued in outbox.due_messages(now):
-        if queued.message.request_id in blocked:
-            continue
-        token = outbox.claim(queued.id, now)
+    run = _Run(service, {p.id: p for p in partners}, secrets, post, now or datetime.now(UTC))
+    for _ in range(MAX_PASSES):  # a sent message frees the one queued behind it
+        done = run.report.sent + run.report.refused
+        for queued in run.outbox.due_messages(run.now):
+            if queued.message.request_id not in run.blocked:
+                run.attempt(queued)
+        if run.report.sent + run.report.refused == done:
+            break
+    return run.report
+
+
+class _Run:
+    """One sending run: its queue, its log, what it did, and the requests it holds back."""
+
+    def __init__(
+        self,
+        service: IllService,
+        partners: Mapping[str, Partner],
+        secrets: Mapping[str, str],
+        post: Post,
+        now: datetime,
+    ) -> None:
+        self.service, self.partners, self.secrets, self.post, self.now = (
+            service, partners, secrets, post, now
+        )  # fmt: skip
+        self.outbox, self.log = PeerOutbox(service.store), PeerLog(service.store)
+        self.report = PeerSendReport()
+        self.blocked: set[str] = set()  # requests whose earlier message failed in this run
+
+    def attempt(self, queued: QueuedPeerMessage) -> None:
+        token = self.outbox.claim(queued.id, self.now)
         if token is None:
-            continue
-        outcome = _send_one(queued, by_id.get(queued.message.peer), secrets, post)
-        peer_log.add(_logged(queued, outcome, now))
+            return  # another sender has it
+        message = queued.message
+        outcome = _send_one(queued, self.partners.get(message.peer), self.secrets, self.post)
+        self.log.add(_logged(queued, outcome, self.now))
         if outcome.confirmation is not None and outcome.confirmation.ok:
-            outbox.sent(queued.id, token, now)
-            report.sent += 1
+            self.outbox.sent(queued.id, token, self.now)
+            self.report.sent += 1
         elif outcome.confirmation is not None:
-            outbox.give_up(queued.id, token, now, outcome.detail)
-            service.system_note(queued.message.request_id,
-                                f"{queued.message.peer} refused {queued.message.summary}: "
-                                f"{outcome.detail}", reason="PeerRefused")  # fmt: skip
-            report.refused += 1
+            self.outbox.give_up(queued.id, token, self.now, outcome.detail)
+            note = f"{message.peer} refused {message.summary}: {outcome.detail}"
+            self.service.system_note(message.request_id, note, reason="PeerRefused")
+            self.report.refused += 1
         else:
-            outbox.retry_later(queued.id, token, queued.attempts + 1, now, outcome.detail)
-            blocked.add(queued.message.request_id)
-            report.retry += 1
-    return report
+            attempts = queued.attempts + 1
+            self.outbox.retry_later(queued.id, token, attempts, self.now, outcome.detail)
+            self.blocked.add(message.request_id)
+            self.report.retry += 1
 
 
 @dataclass(frozen=True)
@@ -105,7 +129,9 @@ def _send_one(
     if peer is None or not peer.ill.speaks_iso18626:
         return _Outcome("unreachable", f"{queued.message.peer} is no ISO 18626 partner now")
     try:
-        http_status, answer = post(peer.ill.endpoint, queued.message.body.encode(), secrets.get(peer.id, ""))
+        http_status, answer = post(
+            peer.ill.endpoint, queued.message.body.encode(), secrets.get(peer.id, "")
+        )
     except OSError as error:
         return _Outcome("unreachable", f"cannot reach {peer.ill.endpoint}: {error}")
     if http_status >= 500:

@@ -14,7 +14,7 @@ from iso18626.messages import Confirmation
 from iso18626.schema import validate
 from tests.fixtures.iso_web import SECRET, fedcat_partner, iso_partner
 
-pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.iso_web"]
+pytest_plugins = ["tests.fixtures.ill_stores", "tests.fixtures.ill_web", "tests.fixtures.iso_web"]
 NS = "http://illtransactions.org/2013/iso18626"
 
 

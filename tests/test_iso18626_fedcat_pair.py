@@ -17,7 +17,7 @@ from ill.states import Role
 from tests.fixtures.iso_web import fedcat_partner, iso_partner
 from tests.fixtures.live import free_port
 
-pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.iso_web"]
+pytest_plugins = ["tests.fixtures.ill_stores", "tests.fixtures.ill_web", "tests.fixtures.iso_web"]
 EAST, NORTH = "ISIL:XX-EAST", "FEDCAT:north"
 
 
@@ -83,7 +83,9 @@ def test_cannot_supply_there_passes_the_request_on_here(pair):
     there.send()
     mine = here.get(mine.id)
     assert mine.lender == "south" and mine.state.name == "RequestReceived/with_lender"
-    cannot = [e for e in here.shared.ill.store.timeline(mine.id) if e.action.value == "CannotSupply"]
+    cannot = [
+        e for e in here.shared.ill.store.timeline(mine.id) if e.action.value == "CannotSupply"
+    ]
     assert cannot[0].reason == "NotOnShelf" and cannot[0].lender == "east"
 
 

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ill.states import Role
-from iso18626.messages import AgencyId, Request as IsoRequest, RequestingAgencyMessage
+from iso18626.messages import AgencyId, RequestingAgencyMessage
+from iso18626.messages import Request as IsoRequest
 from tests.fixtures.iso_peer import IsoPeer
 from tests.fixtures.iso_web import SECRET, fedcat_partner, iso_partner
 
-pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.iso_web"]
+pytest_plugins = ["tests.fixtures.ill_stores", "tests.fixtures.ill_web", "tests.fixtures.iso_web"]
 EAST = AgencyId("ISIL", "XX-EAST")
 DUE = datetime(2099, 1, 31, 12, tzinfo=UTC)
 
@@ -183,8 +184,9 @@ def test_the_same_message_twice_is_confirmed_twice_and_applied_once(loan, peer):
 
 
 def test_a_message_for_an_unknown_request_is_an_error(loan, peer):
-    header = loan.sent.header.__class__(**{**loan.sent.header.__dict__,
-                                           "requesting_agency_request_id": "ill-nosuch"})
+    header = loan.sent.header.__class__(
+        **{**loan.sent.header.__dict__, "requesting_agency_request_id": "ill-nosuch"}
+    )
     message = peer.supplying(header, "WillSupply", reason_for_message="RequestResponse")
     status, _, confirmation = peer.send(message, loan.here.url + "/iso18626", SECRET)
     assert status == 200 and not confirmation.ok
@@ -201,17 +203,21 @@ def test_a_forged_message_without_the_secret_is_refused(loan, peer):
     assert loan.now.state.name == "RequestReceived/with_lender"
 
 
-def test_a_peer_that_answers_500_or_garbage_gets_the_message_again_later(here, peer):
-    for mode in ("http500", "garbage", "down"):
-        peer.mode = mode
-        placed = here.place(card=f"P-{mode}")
-        report = here.send()
-        assert (report.sent, report.retry) == (0, 1), mode
-        assert [e.status for e in here.log(placed.id)][-1] != "OK"
-        peer.mode = "ok"
-        assert here.send(later=timedelta(minutes=5)).sent == 1
-        assert [e.status for e in here.log(placed.id)][-1] == "OK"
-        assert here.send(later=timedelta(hours=2)).sent == 0
+@pytest.mark.parametrize("mode", ["http500", "garbage", "down"])
+def test_a_peer_that_answers_500_or_garbage_or_is_down_gets_the_message_later(here, peer, mode):
+    peer.mode = mode
+    placed = here.place()
+    report = here.send()
+    assert (report.sent, report.retry) == (0, 1)
+    [attempt] = here.log(placed.id)
+    assert attempt.status != "OK" and here.queue(placed.id)[0]["attempts"] == 1
+    peer.mode = "ok"
+    assert here.send(later=timedelta(minutes=5)).sent == 1
+    assert [e.status for e in here.log(placed.id)][-1] == "OK"
+    assert here.send(later=timedelta(hours=2)).sent == 0
+    assert len([m for m, _, _ in peer.received if isinstance(m, IsoRequest)]) == (
+        1 if mode == "down" else 2
+    )  # a peer that answered 500 or garbage did get the first copy
 
 
 def test_an_error_confirmation_is_not_retried_and_the_timeline_says_so(here, peer):
@@ -222,3 +228,14 @@ def test_an_error_confirmation_is_not_retried_and_the_timeline_says_so(here, pee
     assert here.send(later=timedelta(hours=2)).sent == 0
     note = here.shared.ill.store.timeline(placed.id)[-1]
     assert note.action.value == "Notification" and note.reason == "PeerRefused"
+
+
+def test_staff_read_the_message_log_and_a_peers_words_stay_text(loan):
+    loan.answer("WillSupply", "RequestResponse", note="<script>alert(1)</script> on its way")
+    staff = loan.here.staff("north", "north-desk")
+    page = staff.get(f"/staff/requests/{loan.request.id}").get_data(as_text=True)
+    assert "Messages with the partner" in page and "RequestResponse: WillSupply" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    other = loan.here.staff("south", "south-desk")
+    assert other.get(f"/staff/requests/{loan.request.id}").status_code == 404

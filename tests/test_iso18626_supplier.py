@@ -11,7 +11,7 @@ from iso18626.messages import AgencyId, SupplyingAgencyMessage
 from tests.fixtures.iso_peer import IsoPeer
 from tests.fixtures.iso_web import SECRET, fedcat_partner, iso_partner
 
-pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.iso_web"]
+pytest_plugins = ["tests.fixtures.ill_stores", "tests.fixtures.ill_web", "tests.fixtures.iso_web"]
 NORTH, EAST = AgencyId("ISIL", "XX-NORTH"), AgencyId("ISIL", "XX-EAST")
 
 
@@ -40,10 +40,7 @@ class Lending:
 
     @property
     def request(self):
-        [found] = [r for r in self.there.lending("east") if r.peer_request_id == self.peer_id] or [
-            None
-        ]
-        return found
+        return self.there.shared.ill.store.find_by_peer_id("north", self.peer_id)
 
     def staff(self, action: str, **details):
         self.there.act(self.request.id, "east", Role.lender, action, **details)
@@ -85,7 +82,7 @@ def test_east_lends_and_north_returns_and_every_step_reaches_the_partner(there, 
         ("RequestResponse", "WillSupply"), ("StatusChange", "Loaned"),
         ("StatusChange", "LoanCompleted"),
     ]  # fmt: skip
-    closed = there.shared.ill.store.get(lending.request.id if lending.request else "")
+    closed = lending.request
     assert closed.state.name == "LoanCompleted/closed"
     there.assert_wire_valid(closed.id)
     assert peer.invalid == []
@@ -127,8 +124,10 @@ def test_an_action_the_state_does_not_allow_is_refused_and_changes_nothing(there
 
 def test_the_same_request_twice_makes_one_request(there, peer):
     Lending(there, peer)
-    Lending(there, peer)
-    assert len(there.lending("east")) == 1
+    again = Lending(there, peer)
+    assert again.confirmation.ok and len(there.lending("east")) == 1
+    steps = there.timeline(again.request.id)
+    assert steps[:2] == ["Place", "SendToLender"] and set(steps[2:]) <= {"Notification"}
 
 
 def test_a_request_for_a_library_that_is_not_fedcats_is_refused(there, peer):
@@ -136,5 +135,3 @@ def test_a_request_for_a_library_that_is_not_fedcats_is_refused(there, peer):
     status, _, confirmation = peer.send(message, there.url + "/iso18626", SECRET)
     assert status == 200 and not confirmation.ok
     assert there.lending("east") == []
-
-
