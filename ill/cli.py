@@ -51,8 +51,8 @@ class Housekeeping:
 
     def send_to_peers(self, now: datetime) -> str:
         """Send what is due to partners' own ILL systems (ISO 18626)."""
-        from iso18626.sender import send_due
-        from iso18626.wiring import peer_secrets
+        from ill.peers.sender import send_due
+        from ill.peers.wiring import peer_secrets
 
         try:
             secrets = peer_secrets(self.partners)
@@ -106,7 +106,7 @@ def _housekeeping() -> Iterator[Housekeeping]:
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot open the request store: {exc.orig}") from None
     try:
-        from iso18626.wiring import ill_service
+        from ill.peers.wiring import ill_service
 
         partners = _partners(settings)
         service = ill_service(store, partners, IllSettings(answer_days=settings.ill_answer_days))

@@ -134,7 +134,7 @@ sa.Index(
 sa.Index("ill_requests_peer", requests.c.borrowing_library, requests.c.peer_request_id)
 
 #: ISO 18626 messages waiting to go to partners' systems (and sent ones), written in the
-#: transaction of the change they report; sent in order per request (`iso18626.sender`)
+#: transaction of the change they report; sent in order per request (`ill.peers.sender`)
 peer_outbox = sa.Table(
     "ill_peer_outbox",
     metadata,

@@ -62,7 +62,7 @@ class IllSettings:
 
 class Relay(Protocol):
     """What a change means for partners that run their own ILL system: the messages to send
-    them, queued with the change itself (the ISO 18626 transport, `iso18626.relay`)."""
+    them, queued with the change itself (the ISO 18626 transport, `ill.peers.relay`)."""
 
     def outgoing(self, request: Request, events: Sequence[TimelineEvent]) -> list[PeerMessage]:
         """The messages these events cause, in order; [] when no partner system is involved."""

@@ -433,13 +433,35 @@ _READERS: dict[str, Callable[[_Node], Message]] = {
 }
 
 
+def _statusless_notification(message: etree._Element) -> etree._Element | None:
+    """Some systems send a Notification with an empty (or no) status, which the schema
+    forbids; it changes nothing, so it is read (status "") rather than refused. Returns the
+    status element the schema check must see filled, else None."""
+    if _local(message) != "supplyingAgencyMessage":
+        return None
+    reason = message.find(f"{{{NS}}}messageInfo/{{{NS}}}reasonForMessage")
+    status_info = message.find(f"{{{NS}}}statusInfo")
+    if reason is None or (reason.text or "").strip() != "Notification" or status_info is None:
+        return None
+    status = status_info.find(f"{{{NS}}}status")
+    if status is None:
+        status = etree.Element(f"{{{NS}}}status")
+        status_info.insert(0, status)
+    return status if not (status.text or "").strip() else None
+
+
 def read(body: bytes, max_bytes: int) -> Message:
     root = _parse(body, max_bytes)
     message = _check_root(root)
     partial = _partial(message)
     _check_version(root, partial)
     _check_elements(message, partial)
+    empty_status = _statusless_notification(message)
+    if empty_status is not None:
+        empty_status.text = "RequestReceived"  # any listed status, for the schema check only
     _check_schema(root, partial)
+    if empty_status is not None:
+        empty_status.text = ""
     try:
         return _READERS[_local(message)](_Node(message))
     except ValueError as error:  # a date the schema took but Python cannot hold (year 0, 24:00)

@@ -19,12 +19,12 @@ from accounts.service import AccountService
 from accounts.store import open_store as open_account_store
 from config.partners import Partner
 from config.settings import Settings
+from ill.peers.inbound import Inbound
+from ill.peers.wiring import ill_service, peer_secrets
 from ill.service import IllService, IllSettings
 from ill.store import open_store as open_request_store
 from indexer.engine import SearchEngine
 from indexer.query import SearchRequest
-from iso18626.inbound import Inbound
-from iso18626.wiring import ill_service, peer_secrets
 from search_ui.request_params import Params, search_request_from_params, single_value
 from search_ui.results import search_response
 from search_ui.suggestions import spelling_suggestion

@@ -1,6 +1,6 @@
 """`POST /iso18626`: where partners' own ILL systems send fedcat's libraries ISO 18626 messages.
 
-Each message is answered with its confirmation (`iso18626.inbound`); the route adds only the
+Each message is answered with its confirmation (`ill.peers.inbound`); the route adds only the
 HTTP side: a size limit read before the body, no CSRF token (peers prove who they are with
 their shared secret instead), XML in and out.
 """
@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from ill.peers.inbound import MAX_BYTES
 from indexer.query import SearchRequest
 from iso18626.codec import encode, error_confirmation
 from iso18626.errors import MessageError
-from iso18626.inbound import MAX_BYTES
 from search_ui.auth import csrf
 from search_ui.extension import Fedcat, fedcat
 from search_ui.query_parser import parse_query

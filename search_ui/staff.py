@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from accounts.model import Account
 from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFound
 from ill.model import Actor, LendingRules, PeerLogEntry, Request, RotaEntry, TimelineEvent
-from ill.peer_store import PeerLog, PeerOutbox
+from ill.peers.store import PeerLog, PeerOutbox
 from ill.service import CANNOT_SUPPLY_REASONS
 from ill.states import Action, Role, allowed_actions
 from search_ui.auth import current_account, require

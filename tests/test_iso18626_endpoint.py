@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from ill.peer_store import PeerLog
+from ill.peers.store import PeerLog
 from iso18626.codec import decode
 from iso18626.messages import Confirmation
 from iso18626.schema import validate

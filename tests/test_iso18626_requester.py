@@ -239,3 +239,23 @@ def test_staff_read_the_message_log_and_a_peers_words_stay_text(loan):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     other = loan.here.staff("south", "south-desk")
     assert other.get(f"/staff/requests/{loan.request.id}").status_code == 404
+
+
+def test_a_notification_with_no_status_is_taken_and_its_oddness_noted(loan, peer):
+    import urllib.request
+
+    from iso18626.codec import encode
+
+    message = peer.supplying(loan.sent.header, "WillSupply", reason_for_message="Notification",
+                             note="Shelf checked")  # fmt: skip
+    body = encode(message).replace(b"<status>WillSupply</status>", b"<status></status>")
+    request = urllib.request.Request(loan.here.url + "/iso18626", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {SECRET}"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200 and b"<messageStatus>OK</messageStatus>" in answer.read()
+    events = loan.here.shared.ill.store.timeline(loan.request.id)
+    assert [(e.action.value, e.reason) for e in events[-2:]] == [
+        ("Notification", ""), ("Notification", "PeerOddity")
+    ]  # fmt: skip
+    assert events[-2].note == "Shelf checked" and "no status" in events[-1].note
+    assert loan.now.state.name == "RequestReceived/with_lender"

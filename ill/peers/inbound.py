@@ -20,9 +20,9 @@ from typing import Any
 from config.partners import Partner
 from ill.errors import IllError, RequestNotFound
 from ill.model import Actor, Citation, PeerLogEntry, Request
-from ill.peer_store import PeerLog
+from ill.peers.store import PeerLog
 from ill.service import IllService
-from ill.states import Action, Role, Status
+from ill.states import Action, Role
 from iso18626.codec import confirm, decode, encode, error_confirmation
 from iso18626.errors import MessageError
 from iso18626.messages import (
@@ -116,10 +116,11 @@ class Inbound:
                 return Answer(200, encode(confirm(message, now=now)))
             request, summary, odd = self._apply(peer, message)
         except Refused as refused:
-            self._log(peer.id if peer else "?", None, message, "ERROR", str(refused), now)
+            self._log(peer.id if peer else "?", None, message, body, "ERROR", str(refused), now)
             confirmation = confirm(message, now=now, errors=[refused.error])
             return Answer(refused.http_status, encode(confirmation))
-        self._log(peer.id, request.id, message, "OK", odd, now, digest=digest, summary=summary)
+        self._log(peer.id, request.id, message, body, "OK", odd, now, digest=digest,
+                  summary=summary)  # fmt: skip
         return Answer(200, encode(confirm(message, now=now)))
 
     # who sent it --------------------------------------------------------------------------
@@ -203,7 +204,10 @@ class Inbound:
         info, status = message.message_info, message.status_info.status
         summary = f"{info.reason_for_message}: {status}"
         action, details, odd = _lender_action(request, message)
-        return self.service.act(request.id, actor, action, **details), summary, odd
+        done = self.service.act(request.id, actor, action, **details)
+        if odd:  # staff see on the timeline what the partner's system did unusually
+            done = self.service.system_note(done.id, f"{peer.id}: {odd}", reason="PeerOddity")
+        return done, summary, odd
 
     def _requesting(
         self, peer: Partner, message: RequestingAgencyMessage
@@ -228,6 +232,7 @@ class Inbound:
         peer: str,
         request_id: str | None,
         message: Message,
+        body: bytes,
         status: str,
         detail: str,
         now: datetime,
@@ -236,8 +241,11 @@ class Inbound:
         summary: str = "",
     ) -> None:
         kind = _kind(message)
+        # a request as decoded, which dropped any patronInfo; the other messages have no
+        # patron elements, so they are kept as they came
+        kept = encode(message) if isinstance(message, IsoRequest) else body
         entry = PeerLogEntry(request_id, peer, "in", kind, summary or kind,
-                             encode(message).decode("utf-8"), now, status, detail)  # fmt: skip
+                             kept.decode("utf-8", "replace"), now, status, detail)  # fmt: skip
         self.log.add(entry, digest)
 
     def _log_undecodable(self, body: bytes, error: MessageError, now: datetime) -> None:
@@ -263,12 +271,11 @@ def _lender_action(
         current,
         "RequestReceived",
     ):
-        odd = "" if info.reason_for_message == "Notification" else f"status {status} again"
-        return (
-            Action.Notification,
-            _details(note=note or f"{info.reason_for_message}: {status}"),
-            odd,
-        )
+        repeated = info.reason_for_message in ("StatusChange", "RequestResponse")
+        odd = f"status {status} again" if repeated and status == current else ""
+        odd = odd if status else "a Notification with no status (the schema wants one)"
+        text = note or f"{info.reason_for_message}: {status or 'no status'}"
+        return Action.Notification, _details(note=text), odd
     if status == "Loaned" and request.state.renewal_pending:
         return Action.RenewAccepted, _details(note=note, due_date=due), "renewed by a status"
     action = STATUS_ACTIONS.get(status)
@@ -282,8 +289,7 @@ def _lender_action(
         return action, {"condition": condition}, ""
     if action is Action.Shipped:
         return action, _details(note=note, due_date=due), ""
-    odd = "" if current != Status.RequestReceived.value or action is not Action.WillSupply else ""
-    return action, _details(note=note), odd
+    return action, _details(note=note), ""
 
 
 def _details(**values: Any) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 
 from config.partners import Partner
 from ill.model import PeerLogEntry
-from ill.peer_store import PeerLog, PeerOutbox, QueuedPeerMessage
+from ill.peers.store import PeerLog, PeerOutbox, QueuedPeerMessage
 from ill.service import IllService
 from iso18626.codec import decode
 from iso18626.errors import MessageError
 from iso18626.messages import Confirmation
 
-log = logging.getLogger("iso18626.sender")
+log = logging.getLogger("ill.peers.sender")
 TIMEOUT = 15.0
 MAX_ANSWER = 1_000_000
 #: passes over the queue in one run: each frees the messages queued behind those it sent

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from config.partners import Partner, RegistryError
+from ill.peers.relay import IsoRelay
 from ill.service import IllService, IllSettings
 from ill.store import RequestStore
-from iso18626.relay import IsoRelay
 
 
 def peer_secrets(
