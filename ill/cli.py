@@ -47,6 +47,22 @@ class Housekeeping:
     settings: Settings
     store: RequestStore
     service: IllService
+    partners: list[Partner]
+
+    def send_to_peers(self, now: datetime) -> str:
+        """Send what is due to partners' own ILL systems (ISO 18626)."""
+        from ill.peers.sender import send_due
+        from ill.peers.wiring import peer_secrets
+
+        try:
+            secrets = peer_secrets(self.partners)
+        except RegistryError as exc:
+            raise click.ClickException(str(exc)) from None
+        report = send_due(self.service, self.partners, secrets, now)
+        return (
+            f"to partner systems: {report.sent} sent, {report.refused} refused, "
+            f"{report.retry} to retry later"
+        )
 
     def copies(self) -> Copies:
         s = self.settings
@@ -90,8 +106,11 @@ def _housekeeping() -> Iterator[Housekeeping]:
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot open the request store: {exc.orig}") from None
     try:
-        service = IllService(store, IllSettings(answer_days=settings.ill_answer_days))
-        yield Housekeeping(settings, store, service)
+        from ill.peers.wiring import ill_service
+
+        partners = _partners(settings)
+        service = ill_service(store, partners, IllSettings(answer_days=settings.ill_answer_days))
+        yield Housekeeping(settings, store, service, partners)
     finally:
         store.close()
 
@@ -118,6 +137,13 @@ def send_mail() -> None:
         _say_mail(house.send_mail(datetime.now(UTC)))
 
 
+@ill.command("send-peers")
+def send_peers() -> None:
+    """Send the ISO 18626 messages due to partners' own ILL systems (in order, retried)."""
+    with _housekeeping() as house:
+        click.echo(house.send_to_peers(datetime.now(UTC)))
+
+
 @ill.command()
 def anonymise() -> None:
     """Unlink patrons from requests closed longer than FEDCAT_ILL_RETENTION_DAYS."""
@@ -137,6 +163,7 @@ def tick() -> None:
         retention = house.settings.ill_retention_days
         click.echo(f"anonymised: {anonymise_closed(house.store, now, retention)}")
         _say_mail(house.send_mail(now))
+        click.echo(house.send_to_peers(now))
 
 
 def register(main: click.Group) -> None:

@@ -82,6 +82,7 @@ class RotaEntry:
     reason: str
     call_number: str = ""
     location: str = ""
+    record_id: str = ""  # the lender's record of the work (sent to a partner's own ILL system)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class Request:
     sent_at: datetime | None = None  # when the current lender received it (expiry counts from it)
     updated_at: datetime | None = None
     version: int = 0  # optimistic concurrency: bumped by every stored change
+    #: the other system's id for this transaction when the other side is a partner's own ILL
+    #: system (ISO 18626); "" when both sides work in fedcat
+    peer_request_id: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -153,3 +157,30 @@ class OutboxMessage:
     recipient_ref: str
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class PeerMessage:
+    """A message to send to a partner's own ILL system, queued in the transaction of the change
+    it reports (`RequestStore.save(..., peer_outbox=...)`) and sent in order per request."""
+
+    request_id: str
+    peer: str  # the partner's id in the registry
+    kind: str  # request | supplyingAgencyMessage | requestingAgencyMessage
+    summary: str  # for people: "request (Loan, New)", "status Loaned, due 2026-12-30"
+    body: str  # the message as sent on the wire
+
+
+@dataclass(frozen=True)
+class PeerLogEntry:
+    """One message sent to or received from a partner's system, with what came of it."""
+
+    request_id: str | None
+    peer: str
+    direction: Literal["in", "out"]
+    kind: str
+    summary: str
+    body: str
+    at: datetime
+    status: str  # OK | ERROR | refused | unreachable | HTTP 500 ...
+    detail: str = ""  # the error, the confirmation's errorData, what was odd

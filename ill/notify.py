@@ -158,9 +158,9 @@ class QueuedMessage:
 class Outbox:
     """The `ill_outbox` table of a request store: what is due, claims, and outcomes."""
 
-    def __init__(self, store: RequestStore) -> None:
+    def __init__(self, store: RequestStore, table: sa.Table = schema.outbox) -> None:
         self.engine = store.engine
-        self.table = schema.outbox
+        self.table = table
 
     def due(self, now: datetime, limit: int = 200) -> list[QueuedMessage]:
         t = self.table

@@ -43,6 +43,7 @@ class _Candidate:
     tier: int
     call_number: str
     location: str
+    record_id: str = ""
 
 
 def normalise_status(raw: Any) -> str:
@@ -76,6 +77,7 @@ def _candidates(
             TIERS[status],
             str(holding.get("call_number") or ""),
             str(holding.get("location") or ""),
+            str(holding.get("record_id") or ""),
         )
         if library not in best or candidate.tier < best[library].tier:
             best[library] = candidate
@@ -129,11 +131,14 @@ def build_rota(
             continue
         score, sum_text = load_score(library_rules, *load.get(candidate.library_id, (0, 0)))
         why = f"{TIER_WORDS[candidate.tier]} at {candidate.name}; {sum_text}"
-        entry = RotaEntry(candidate.library_id, why, candidate.call_number, candidate.location)
+        entry = RotaEntry(
+            candidate.library_id, why, candidate.call_number, candidate.location,
+            candidate.record_id,
+        )  # fmt: skip
         ranked.append(((candidate.tier, -score, candidate.library_id), entry))
     ranked.sort(key=lambda pair: pair[0])
     entries = [
-        RotaEntry(e.library_id, f"#{place}: {e.reason}", e.call_number, e.location)
+        RotaEntry(e.library_id, f"#{place}: {e.reason}", e.call_number, e.location, e.record_id)
         for place, (_, e) in enumerate(ranked, start=1)
     ]
     return Rota(entries, sorted(skipped, key=lambda skip: skip.library_id))

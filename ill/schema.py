@@ -39,6 +39,9 @@ requests = sa.Table(
     sa.Column("sent_at", UtcDateTime),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    #: the other system's id for this transaction, when a partner's own ILL system is the other
+    #: side (ISO 18626): its requestingAgencyRequestId or supplyingAgencyRequestId
+    sa.Column("peer_request_id", sa.String(200), nullable=False, server_default=""),
 )
 
 events = sa.Table(
@@ -127,3 +130,54 @@ sa.Index(
     sqlite_where=requests.c.is_open.is_(True),
     postgresql_where=requests.c.is_open.is_(True),
 )
+
+sa.Index("ill_requests_peer", requests.c.borrowing_library, requests.c.peer_request_id)
+
+#: ISO 18626 messages waiting to go to partners' systems (and sent ones), written in the
+#: transaction of the change they report; sent in order per request (`ill.peers.sender`)
+peer_outbox = sa.Table(
+    "ill_peer_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(40), sa.ForeignKey("ill_requests.id"), nullable=False),
+    sa.Column("peer", sa.String(100), nullable=False),  # partner id
+    sa.Column("kind", sa.String(40), nullable=False),  # request | supplyingAgencyMessage | ...
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("body", sa.Text, nullable=False),  # the XML message
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("claim", sa.String(40)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.Column("sent_at", UtcDateTime),  # the peer confirmed OK
+    sa.Column("gave_up_at", UtcDateTime),  # the peer refused it (ERROR): never retried
+)
+sa.Index(
+    "ill_peer_outbox_due",
+    peer_outbox.c.sent_at,
+    peer_outbox.c.gave_up_at,
+    peer_outbox.c.next_attempt_at,
+)
+sa.Index("ill_peer_outbox_request", peer_outbox.c.request_id, peer_outbox.c.id)
+
+#: every ISO 18626 message sent or received, with its confirmation: what staff read as the
+#: request's message log. Inbound messages carry their digest, so a message received twice is
+#: recognised and answered again without being applied again.
+peer_log = sa.Table(
+    "ill_peer_log",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(40)),  # None: a message that named no known request
+    sa.Column("peer", sa.String(100), nullable=False),
+    sa.Column("direction", sa.String(3), nullable=False),  # in | out
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # OK | ERROR | HTTP 500 | unreachable
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Column("digest", sa.String(64)),
+)
+sa.Index("ill_peer_log_request", peer_log.c.request_id, peer_log.c.seq)
+sa.Index("ill_peer_log_digest", peer_log.c.peer, peer_log.c.digest, unique=True)

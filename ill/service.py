@@ -9,11 +9,12 @@ the same transaction as the answer that caused it, so no request is ever left be
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ill.errors import ActionNotAllowed, BadArguments, NotPermitted, RequestConflict, RequestRefused
 from ill.model import (
@@ -22,7 +23,9 @@ from ill.model import (
     Actor,
     Citation,
     LendingRules,
+    PeerMessage,
     Request,
+    RotaEntry,
     Skip,
     TimelineEvent,
 )
@@ -40,8 +43,10 @@ CANNOT_SUPPLY_REASONS: dict[str, str | None] = {
     "Other": None,
 }
 NOTE_MAX = 2000
+#: a partner system's own reasonUnfilled code (an open list in ISO 18626), kept as it came
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,49}$")
 _DETAILS: dict[Action, set[str]] = {
-    Action.CannotSupply: {"reason", "note"},
+    Action.CannotSupply: {"reason", "note", "code"},
     Action.Conditional: {"condition", "note"},
     Action.Shipped: {"due_date", "note"},
     Action.RenewAccepted: {"due_date", "note"},
@@ -53,6 +58,15 @@ class IllSettings:
     """What an operator may tune; read once by the app and passed in."""
 
     answer_days: int = 3  # a lender silent this many days after receiving is passed over
+
+
+class Relay(Protocol):
+    """What a change means for partners that run their own ILL system: the messages to send
+    them, queued with the change itself (the ISO 18626 transport, `ill.peers.relay`)."""
+
+    def outgoing(self, request: Request, events: Sequence[TimelineEvent]) -> list[PeerMessage]:
+        """The messages these events cause, in order; [] when no partner system is involved."""
+        ...
 
 
 def patron_key(patron: Actor) -> str:
@@ -68,10 +82,20 @@ class IllService:
         store: RequestStore,
         settings: IllSettings | None = None,
         clock: Callable[[], datetime] | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.store = store
         self.settings = settings or IllSettings()
         self._clock = clock or (lambda: datetime.now(UTC))
+        self.relay = relay
+
+    def _store(
+        self, request: Request, events: list[TimelineEvent], *, new: bool = False
+    ) -> Request:
+        """Write one change with the mail and the partner-system messages it causes."""
+        peers = self.relay.outgoing(request, events) if self.relay else []
+        write = self.store.create if new else self.store.save
+        return write(request, events, messages_for(request, events), peers)
 
     # placing ------------------------------------------------------------------------------
 
@@ -119,7 +143,71 @@ class IllService:
         )
         events = [self._event(request, patron, Action.Place, None, now, note=_rota_note(rota))]
         events += self._pass_on(request, now, events, rules=rules, received=received)
-        return self.store.create(request, events, messages_for(request, events))
+        return self._store(request, events, new=True)
+
+    def receive_request(
+        self,
+        peer: Actor,
+        *,
+        lender: str,
+        peer_request_id: str,
+        work_id: str,
+        title: str,
+        service: str = "Loan",
+        citation: Citation | None = None,
+        holding: Mapping[str, Any] | None = None,
+        needed_by: date | None = None,
+        pickup_location: str = "",
+        note: str = "",
+    ) -> Request:
+        """A request from a partner's own ILL system to one of fedcat's libraries (ISO 18626):
+        it goes to that library's lending queue, with the partner as the borrowing library."""
+        if peer.role is not Role.borrower or not peer.library_id or not peer_request_id:
+            raise NotPermitted("only a partner's system, naming its request, can send a request")
+        if service not in SERVICE_TYPES:
+            raise BadArguments(f"service must be one of {', '.join(SERVICE_TYPES)}")
+        now = self._clock()
+        holding = holding or {}
+        entry = RotaEntry(
+            lender,
+            f"asked directly by {peer.name} (its own ILL system, ISO 18626)",
+            str(holding.get("call_number") or ""),
+            str(holding.get("location") or ""),
+            str(holding.get("record_id") or ""),
+        )
+        request = Request(
+            id=f"ill-{uuid.uuid4().hex[:16]}",
+            work_id=work_id,
+            title=title,
+            patron_ref=f"{peer.library_id}:peer:{peer_request_id}",  # no patron data from peers
+            borrowing_library=peer.library_id,
+            service=service,
+            citation=citation,
+            pickup_location=pickup_location,
+            needed_by=needed_by,
+            rota=[entry],
+            created_at=now,
+            updated_at=now,
+            peer_request_id=peer_request_id,
+        )
+        events = [self._event(request, peer, Action.Place, None, now, note=_note(note))]
+        events += self._pass_on(request, now, events)
+        return self._store(request, events, new=True)
+
+    def remember_peer_id(self, request: Request, peer_request_id: str) -> Request:
+        """Keep the supplying system's own id for the request (it names it in later messages)."""
+        if request.peer_request_id == peer_request_id or not peer_request_id:
+            return request
+        request.peer_request_id = peer_request_id
+        return self.store.save(request, [])
+
+    def system_note(self, request_id: str, note: str, reason: str = "") -> Request:
+        """A line in the timeline from fedcat itself, changing nothing (e.g. a peer refused)."""
+        request = self.store.get(request_id)
+        now = self._clock()
+        event = self._event(request, SYSTEM, Action.Notification, request.state, now,
+                            reason=reason, note=note[:NOTE_MAX])  # fmt: skip
+        return self._store(request, [event])
 
     def _check_new_request(
         self,
@@ -177,7 +265,7 @@ class IllService:
         events = [self._event(request, actor, action, request.state, now, reason=reason, note=note)]
         if request.state.stage is Stage.routing:
             events += self._pass_on(request, now, events)
-        return self.store.save(request, events, messages_for(request, events))
+        return self._store(request, events)
 
     def _authorise(self, request: Request, actor: Actor) -> None:
         allowed = {
@@ -200,6 +288,8 @@ class IllService:
             raise BadArguments(f"{action.value} takes no {', '.join(sorted(unexpected))}")
         note = _note(details.get("note"))
         if action is Action.CannotSupply:
+            if details.get("code") is not None:
+                return _peer_code(details["code"]), note
             return _cannot_supply_reason(details.get("reason"), note), note
         if action is Action.Conditional:
             request.loan_condition = _required_text(details.get("condition"), "condition")
@@ -329,7 +419,7 @@ class IllService:
                                 reason="NoAnswer", note=note)  # fmt: skip
             try:
                 events = [event, *self._pass_on(request, now, [event])]
-                moved.append(self.store.save(request, events, messages_for(request, events)))
+                moved.append(self._store(request, events))
             except (RequestConflict, ActionNotAllowed):
                 continue  # the lender answered meanwhile: nothing to expire
         return moved
@@ -343,7 +433,7 @@ class IllService:
                 try:
                     event = self._event(request, SYSTEM, Action.MarkOverdue, request.state, now,
                                         note=f"due {request.due_date}")  # fmt: skip
-                    marked.append(self.store.save(request, [event], messages_for(request, [event])))
+                    marked.append(self._store(request, [event]))
                 except (RequestConflict, ActionNotAllowed):
                     continue  # not at the borrower (in transit or shipped back), or changed
         return marked
@@ -377,6 +467,12 @@ def _cannot_supply_reason(raw: Any, note: str) -> str:
     if raw == "Other" and not note:
         raise BadArguments("reason Other needs a note saying why")
     return CANNOT_SUPPLY_REASONS[raw] or "Other"
+
+
+def _peer_code(raw: Any) -> str:
+    if not isinstance(raw, str) or not _CODE.match(raw):
+        raise BadArguments("a reason code is a word of letters and digits, at most 50")
+    return raw
 
 
 def _parse_date(raw: Any, what: str) -> date:

@@ -87,6 +87,8 @@ class Action(StrEnum):
     Recall = "Recall"
     CheckedIn = "CheckedIn"
     CompleteWithoutReturn = "CompleteWithoutReturn"
+    # either side, or fedcat: a message for the other side's people, no change of state
+    Notification = "Notification"
     # fedcat's own steps
     SendToLender = "SendToLender"
     EndOfRota = "EndOfRota"
@@ -125,6 +127,7 @@ ISO_MESSAGES: dict[Action, tuple[str, str] | None] = {
         "supplyingAgencyMessage",
         "StatusChange, status=CompletedWithoutReturn",
     ),
+    Action.Notification: ("supplyingAgencyMessage or requestingAgencyMessage", "Notification"),
     Action.SendToLender: ("request", "requestType=New"),
     Action.EndOfRota: None,
     Action.Expire: ("requestingAgencyMessage", "action=Cancel (no answer in time)"),
@@ -255,6 +258,7 @@ RULES: tuple[Rule, ...] = (
           to_status=S.LoanCompleted, to_stage=G.closed),
     _rule(Action.CompleteWithoutReturn, [R.lender], ON_LOAN, LOAN_STAGES,
           to_status=S.CompletedWithoutReturn, to_stage=G.closed, renewal=False),
+    _rule(Action.Notification, [R.lender, R.borrower, R.system], [None, *S], list(G)),
 )  # fmt: skip
 
 

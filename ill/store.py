@@ -31,6 +31,7 @@ from ill.model import (
     Closure,
     LendingRules,
     OutboxMessage,
+    PeerMessage,
     Request,
     RotaEntry,
     Skip,
@@ -97,15 +98,17 @@ class RequestStore:
         request: Request,
         events: Sequence[TimelineEvent],
         outbox: Sequence[OutboxMessage] = (),
+        peer_outbox: Sequence[PeerMessage] = (),
     ) -> Request:
-        """Store a new request with its first events (and the mail they cause); refuses a
-        second open one for a work."""
+        """Store a new request with its first events (and the mail and partner-system messages
+        they cause); refuses a second open one for a work."""
         request.version = 1
         try:
             with self._tx() as tx:
                 tx.execute(schema.requests.insert().values(**_request_row(request)))
                 _insert_events(tx, events)
                 _queue(tx, outbox, request.updated_at)
+                _queue_for_peers(tx, peer_outbox, request.updated_at)
         except sa.exc.IntegrityError as exc:
             request.version = 0
             raise RequestRefused(
@@ -118,9 +121,10 @@ class RequestStore:
         request: Request,
         events: Sequence[TimelineEvent],
         outbox: Sequence[OutboxMessage] = (),
+        peer_outbox: Sequence[PeerMessage] = (),
     ) -> Request:
-        """Write the changed request, its events and the mail they cause, if nobody else
-        changed it since it was read.
+        """Write the changed request, its events and the mail and partner-system messages they
+        cause, if nobody else changed it since it was read.
 
         `request.version` is the version that was read; on success it is the new one.
         """
@@ -137,6 +141,7 @@ class RequestStore:
                 raise RequestConflict(request.id, request.version)
             _insert_events(tx, events)
             _queue(tx, outbox, request.updated_at)
+            _queue_for_peers(tx, peer_outbox, request.updated_at)
         request.version += 1
         return request
 
@@ -173,6 +178,17 @@ class RequestStore:
             query = query.where(table.c.is_open.is_(True))
         with self.engine.connect() as connection:
             return [_request_from_row(row._mapping) for row in connection.execute(query)]
+
+    def find_by_peer_id(self, borrowing_library: str, peer_request_id: str) -> Request | None:
+        """The request a partner's system knows by its own id (it borrows: ISO 18626 in)."""
+        table = schema.requests
+        query = table.select().where(
+            table.c.borrowing_library == borrowing_library,
+            table.c.peer_request_id == peer_request_id,
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query.order_by(table.c.created_at.desc())).first()
+        return None if row is None else _request_from_row(row._mapping)
 
     def awaiting_answer(self, sent_before: datetime) -> list[Request]:
         """Requests a lender received before `sent_before` and has not answered at all."""
@@ -286,6 +302,12 @@ def _queue(tx: Connection, outbox: Sequence[OutboxMessage], now: datetime | None
         tx.execute(schema.outbox.insert(), rows)
 
 
+def _queue_for_peers(tx: Connection, messages: Sequence[PeerMessage], now: datetime | None) -> None:
+    if messages:
+        rows = [{**asdict(m), "created_at": now, "next_attempt_at": now} for m in messages]
+        tx.execute(schema.peer_outbox.insert(), rows)
+
+
 def _request_row(request: Request) -> dict[str, Any]:
     row = {
         key: getattr(request, key)
@@ -293,6 +315,7 @@ def _request_row(request: Request) -> dict[str, Any]:
             "id", "work_id", "title", "patron_ref", "borrowing_library", "service",
             "pickup_location", "needed_by", "lender", "rota_position", "due_date",
             "loan_condition", "outcome_note", "created_at", "sent_at", "updated_at", "version",
+            "peer_request_id",
         )
     }  # fmt: skip
     row["citation"] = json.dumps(asdict(request.citation)) if request.citation else None

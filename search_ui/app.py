@@ -17,7 +17,19 @@ from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from search_ui import api, auth, controls, errors, i18n, ill_api, pages, patron, signin, staff
+from search_ui import (
+    api,
+    auth,
+    controls,
+    errors,
+    i18n,
+    ill_api,
+    iso18626,
+    pages,
+    patron,
+    signin,
+    staff,
+)
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
 
@@ -31,6 +43,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     patron.blueprint,
     staff.blueprint,
     ill_api.blueprint,
+    iso18626.blueprint,
 )
 
 

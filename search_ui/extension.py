@@ -19,6 +19,8 @@ from accounts.service import AccountService
 from accounts.store import open_store as open_account_store
 from config.partners import Partner
 from config.settings import Settings
+from ill.peers.inbound import Inbound
+from ill.peers.wiring import ill_service, peer_secrets
 from ill.service import IllService, IllSettings
 from ill.store import open_store as open_request_store
 from indexer.engine import SearchEngine
@@ -45,12 +47,16 @@ class Fedcat:
     secret_key: str = ""
     _ill: IllService | None = None
     _accounts: AccountService | None = None
+    _inbound: Inbound | None = None
     by_id: dict[str, Partner] = field(init=False)
     partner_origins: frozenset[str] = field(init=False)
+    #: the shared secrets of partners that run their own ILL system (ISO 18626), by partner id
+    peer_secrets: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_id = {p.id: p for p in self.partners}
         self.partner_origins = frozenset(o for p in self.partners for o in p.origins)
+        self.peer_secrets = peer_secrets(self.partners)  # a missing secret stops the start
 
     @property
     def engine(self) -> SearchEngine:
@@ -63,8 +69,18 @@ class Fedcat:
         """Inter-library loan requests, opened on first use (the database named by settings)."""
         if self._ill is None:
             store = open_request_store(self.settings.database_location)
-            self._ill = IllService(store, IllSettings(answer_days=self.settings.ill_answer_days))
+            settings = IllSettings(answer_days=self.settings.ill_answer_days)
+            self._ill = ill_service(store, self.partners, settings)
         return self._ill
+
+    @property
+    def iso_inbound(self) -> Inbound:
+        """What answers partners' ILL systems at `POST /iso18626`."""
+        if self._inbound is None:
+            from search_ui.iso18626 import work_finder
+
+            self._inbound = Inbound(self.ill, self.partners, self.peer_secrets, work_finder(self))
+        return self._inbound
 
     @property
     def accounts(self) -> AccountService:

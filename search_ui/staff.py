@@ -19,7 +19,8 @@ from werkzeug.wrappers import Response
 
 from accounts.model import Account
 from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFound
-from ill.model import Actor, LendingRules, Request, RotaEntry, TimelineEvent
+from ill.model import Actor, LendingRules, PeerLogEntry, Request, RotaEntry, TimelineEvent
+from ill.peers.store import PeerLog, PeerOutbox
 from ill.service import CANNOT_SUPPLY_REASONS
 from ill.states import Action, Role, allowed_actions
 from search_ui.auth import current_account, require
@@ -87,6 +88,9 @@ class Card:
     due_default: str = ""
     patron_card: str = ""  # only on the borrowing library's pages
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    #: messages exchanged with a partner's own ILL system (ISO 18626), and those still queued
+    peer_log: list[PeerLogEntry] = field(default_factory=list)
+    peer_queue: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _staff() -> Account:
@@ -184,6 +188,13 @@ def detail(request_id: str) -> str:
     found, role = _load(request_id, library)
     shown = card(found, role)
     shown.timeline = timeline_rows(fedcat().ill.store.timeline(found.id), role)
+    store = fedcat().ill.store
+    shown.peer_log = PeerLog(store).for_request(found.id)
+    shown.peer_queue = [
+        row
+        for row in PeerOutbox(store).for_request(found.id)
+        if row["sent_at"] is None and row["gave_up_at"] is None
+    ]
     return _render("staff/detail.html", card=shown, library=library)
 
 

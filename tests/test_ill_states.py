@@ -39,9 +39,16 @@ def test_the_five_iso_requester_actions_travel_as_themselves():
 
 
 def test_closed_states_allow_nothing_and_every_open_state_can_still_move():
+    """Nothing but a Notification (a message for people, which changes no state)."""
     for state in STATES:
-        moves = [key for key in TRANSITIONS if key[0] == state]
+        moves = [key for key in TRANSITIONS if key[0] == state and key[2] != Action.Notification]
         assert (moves == []) is state.is_closed, state.name
+
+
+def test_a_notification_never_changes_the_state():
+    notes = [(key, move) for key, move in TRANSITIONS.items() if key[2] == Action.Notification]
+    assert {key[0] for key, _ in notes} == set(STATES)
+    assert all(move.target == key[0] for key, move in notes)
 
 
 def test_every_state_name_parses_back():
@@ -72,7 +79,7 @@ def test_refusal_names_state_and_what_is_allowed_now():
     assert refused.value.state == "RequestReceived/with_lender"
     assert "allowed now: " in refused.value.message
     assert set(refused.value.allowed) == {
-        "ExpectToSupply", "WillSupply", "Conditional", "CannotSupply", "Shipped"
+        "ExpectToSupply", "WillSupply", "Conditional", "CannotSupply", "Shipped", "Notification"
     }  # fmt: skip
 
 
