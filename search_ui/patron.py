@@ -44,6 +44,9 @@ blueprint = Blueprint("patron", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 CITATION_FIELDS = ("title", "author", "source_title", "volume", "issue", "pages", "year")
 TEXT_MAX = 500
+#: a longer address is not carried through sign-in (the redirect's Location would outgrow
+#: what clients read as one header line); the patron lands on their own page instead
+NEXT_MAX = 2000
 
 
 def patron_page(view: F) -> F:
@@ -53,7 +56,8 @@ def patron_page(view: F) -> F:
     @wraps(view)
     def page(*args: Any, **kwargs: Any) -> Any:
         if current_account() is None and request.method == "GET":
-            return redirect(link("signin.sign_in_page", {"next": request.full_path}), 303)
+            back = request.full_path if len(request.full_path) <= NEXT_MAX else None
+            return redirect(link("signin.sign_in_page", {"next": back}), 303)
         return guarded(*args, **kwargs)
 
     return cast(F, page)

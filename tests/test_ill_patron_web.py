@@ -414,3 +414,12 @@ def test_demo_accounts_are_created_once_and_sign_in(tantivy_app):
         else:
             shared.accounts.sign_in_staff(login.login, login.secret, "t")
     assert FAST is shared.accounts.hasher and len(PEOPLE) == 4
+
+
+def test_an_overlong_address_is_not_carried_through_sign_in(tmp_path):
+    from config.settings import Settings
+    from search_ui.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path, rate_limit=None), partners=[])
+    answer = app.test_client().get("/my/data?" + "q=" + "x" * 5000)
+    assert answer.status_code == 303 and len(answer.headers["Location"]) < 100

@@ -148,6 +148,8 @@ def test_the_web_app_has_no_operator_actions(app, client):
         ("/staff/requests/<request_id>/act", "POST"),
         ("/api/v1/ill/requests", "POST"),
         ("/api/v1/ill/requests/<request_id>/actions", "POST"),
+        # partners' ILL systems, each with its shared secret: tests/test_iso18626_*.py
+        ("/iso18626", "POST"),
     }
     unsafe = {
         (rule.rule, method)
