@@ -178,6 +178,7 @@ class Catalog:
                     self.store.delete(item, change)
                     stored.pop(item, None)
                     report.deleted += 1
+            self.store.settle_ids(change)
             self._index_works(change.reindex, change.removed, stored)
             self.engine.commit()
         except BaseException as exc:
@@ -225,6 +226,9 @@ class Catalog:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             outcome = action(change)
+            renamed = self.store.settle_ids(change)
+            if isinstance(outcome, str):
+                outcome = renamed.get(outcome, outcome)
             self._index_works(change.reindex, change.removed)
             self.engine.commit()
         except BaseException:

@@ -24,6 +24,7 @@ from typing import Any
 from indexer.matching import Evidence, compare, compatible, has_strong_key, match_keys
 from indexer.model import Record
 from indexer.overrides import Overrides
+from indexer.work_ids import settle_ids, stable_work_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -166,12 +167,27 @@ class WorkStore:
         return [work_id for (work_id,) in self.db.execute(sql, [record_key, *keys])]
 
     def _new_work_id(self, seed: str) -> str:
+        """A provisional id for a new work: its stable id when free (it usually is), else a
+        unique one that `settle_ids` replaces at the end of the batch."""
         for n in range(1000):
-            work_id = "w" + hashlib.sha1(f"{seed}#{n}".encode()).hexdigest()[:15]
+            work_id = (
+                stable_work_id(seed)
+                if n == 0
+                else "w" + hashlib.sha1(f"{seed}#{n}".encode()).hexdigest()[:15]
+            )
             taken = self.db.execute("SELECT 1 FROM records WHERE work_id = ?", (work_id,))
-            if not taken.fetchone() and self.overrides.resolve(work_id) is None:
+            if not taken.fetchone():
                 return work_id
         raise RuntimeError("could not allocate a work id")
+
+    def settle_ids(self, change: Change) -> dict[str, str]:
+        """At the end of a batch: every touched work gets its stable id (`indexer.work_ids`);
+        the ids it stops using redirect to it. Returns {old id: new id}."""
+        renamed = settle_ids(self.db, set(change.reindex), self.overrides.redirect)
+        for old, new in renamed.items():
+            change.drop(old)
+            change.touch(new)
+        return renamed
 
     def _judge(self, record: Record, candidates: list[str]) -> list[Verdict]:
         """How this record compares with each candidate work as a whole, best first."""

@@ -48,7 +48,7 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
             redirect_in_state(shared.settings.state_db, work_id) if is_work_id(work_id) else None
         )
         if moved:  # merged or re-matched under another id: the old link keeps working
-            return redirect(link("pages.work_page", request.args, work_id=moved), 308)
+            return redirect(link("pages.work_page", request.args, work_id=moved), 301)
         abort(404, description="No such work in the catalogue.")
     library = request.args.get("library")
     home = library if library in shared.by_id else None

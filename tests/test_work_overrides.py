@@ -105,7 +105,7 @@ def test_cli_split_merge_audit_and_the_web_redirect(tmp_path, monkeypatch):
     )
     client = app.test_client()
     page = client.get(f"/work/{new_id}")
-    assert page.status_code == 308 and page.headers["Location"].endswith(f"/work/{work}")
+    assert page.status_code == 301 and page.headers["Location"].endswith(f"/work/{work}")
     api = client.get(f"/api/v1/works/{new_id}")
     assert api.status_code == 200 and api.get_json()["id"] == work
     assert client.get("/work/w0000000000000000").status_code == 404
