@@ -18,7 +18,7 @@ from indexer.text import analyze, fold
 from indexer.transliterate import romanised_key
 
 #: MARC-ish "best record" preference when several libraries describe one work.
-_FORMAT_RANK = {"marc21": 0, "marcxml": 0, "mods": 1, "oai_dc": 2}
+_FORMAT_RANK = {"marc21": 0, "marcxml": 0, "unimarc": 0, "cnmarc": 0, "mods": 1, "oai_dc": 2}
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))

@@ -45,6 +45,8 @@ def _mods(partner, identifier, datestamp, metadata) -> Record:
 _MAPPERS: dict[str, Mapper] = {
     "marc21": _marc,
     "marcxml": _marc,
+    "unimarc": _marc,  # the MARC mapping tells UNIMARC from MARC 21 by the fields
+    "cnmarc": _marc,
     "oai_dc": _dublin_core,
     "mods": _mods,
 }

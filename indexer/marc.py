@@ -1,4 +1,4 @@
-"""MARC21 → Record: the bibliographic mapping of one pymarc.Record.
+"""MARC21 → Record: the bibliographic mapping of one pymarc.Record (UNIMARC: indexer.unimarc).
 
 Reading MARC (files, SQL dumps, MARCXML elements) is `indexer.marc_readers`; the holdings
 (item fields and MFHDs) are `indexer.holdings`.
@@ -15,6 +15,7 @@ from indexer import normalize as nz
 from indexer.holdings import holdings_of
 from indexer.marc_fields import field_text
 from indexer.model import Contributor, Record, Subject
+from indexer.unimarc import is_unimarc, unimarc_to_record
 
 _CONTROL_CODES = frozenset("0123456789")
 _SUBDIVISIONS = frozenset("vxyz")
@@ -224,8 +225,13 @@ def marc_to_record(
     datestamp: str = "",
     holdings_records: Sequence[pymarc.Record] = (),
 ) -> Record:
-    """Map one MARC21 bibliographic record, with its item fields and MFHDs, for one partner."""
+    """Map one MARC bibliographic record, with its item fields and MFHDs, for one partner.
+
+    A UNIMARC or CNMARC record (told by its fields, see indexer.unimarc) takes the UNIMARC
+    mapping, whatever the feed called it."""
     marc = _ByTag(marc)
+    if is_unimarc(marc):
+        return unimarc_to_record(marc, partner, identifier, datestamp, holdings_records)
     title, field_245 = _title(marc, identifier)
     f001, f008 = marc.get("001"), marc.get("008")
     f003 = marc.get("003")
