@@ -4,16 +4,19 @@ over OAI-PMH on loopback under the new metadata prefixes, searched on both engin
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pymarc
 import pytest
+from lxml import etree
 
 from config.partners import METADATA_PREFIXES, Partner, RegistryError, load_registry
 from demo.oai_provider import ProviderRecord, make_app, serve
 from harvester.checkpoints import Checkpoints
 from harvester.client import RetryPolicy
 from harvester.runner import harvest
+from indexer.iso20775 import iso20775_holdings
 from indexer.mapping import map_record
 from indexer.marc import marc_to_record
 from indexer.marc_readers import marc_records_from_file, record_from_element
@@ -153,3 +156,79 @@ async def test_cnmarc_records_are_harvested_over_oai_pmh_and_found(prefix, catal
         SearchRequest(search_request_from_params({"q": "Guo Jia Tong Ji Ju"}).query, limit=20)
     )
     assert pinyin.total >= 5
+
+
+# -- ISO 20775 holdings -------------------------------------------------------------------
+
+
+def bnu_with_holdings(rid: str) -> etree._Element:
+    """BNU's CNMARC record and its ISO 20775 holdings in one metadata element."""
+    wrapper = etree.Element("collection")
+    wrapper.append(copy.deepcopy(sru_records("sample_cnmarcxml.xml")[rid]))
+    holdings = sru_records("sample_isohold.xml").get(rid)
+    if holdings is not None:
+        wrapper.append(copy.deepcopy(holdings))
+    return wrapper
+
+
+def test_iso20775_copies_become_holdings_with_location_shelf_mark_and_status():
+    element = sru_records("sample_isohold.xml")[FIRST]
+    partner = Partner("bnu", "BNU", "http://127.0.0.1:9/oai", catalog_url="http://bnu/{id}")
+    holdings = iso20775_holdings(element, partner, FIRST)
+    assert [(h.location, h.call_number, h.status) for h in holdings] == [
+        ("总馆普通文献 BCPSA", "F124 26", "available"),
+        ("总馆普通文献 BCPH8", "F124 26", "available"),
+    ]
+    assert {h.catalog_url for h in holdings} == {f"http://bnu/{FIRST}"}
+
+
+def test_every_copy_of_bnu_is_kept_and_serial_sets_carry_their_years():
+    partner = Partner("bnu", "BNU", "http://127.0.0.1:9/oai")
+    copies = {
+        rid: iso20775_holdings(e, partner, rid)
+        for rid, e in sru_records("sample_isohold.xml").items()
+    }
+    stated = sum(
+        len(e.findall(".//{*}copyInformation")) + len(e.findall(".//{*}component"))
+        for e in sru_records("sample_isohold.xml").values()
+    )
+    assert sum(map(len, copies.values())) == stated == 23
+    assert all(h.call_number and h.location for hs in copies.values() for h in hs)
+    assert {h.summary for h in copies["990002181190203961"]} >= {"1995"}  # holdingStructured
+
+
+def test_a_copy_not_available_for_loan_is_not_shown_available():
+    element = copy.deepcopy(sru_records("sample_isohold.xml")[FIRST])
+    for code in element.iter("{*}availabilityStatus"):
+        code.text = "0"
+    partner = Partner("bnu", "BNU", "http://127.0.0.1:9/oai")
+    assert {h.status for h in iso20775_holdings(element, partner, FIRST)} == {"on_loan"}
+
+
+def test_iso20775_beside_the_record_replaces_the_holdings_marc_implied():
+    record = map_record(BNU_PARTNER, f"oai:bnu:{FIRST}", "", bnu_with_holdings(FIRST), "cnmarc")
+    assert record.title == "'94中国发展报告"
+    assert [h.location for h in record.holdings] == ["总馆普通文献 BCPSA", "总馆普通文献 BCPH8"]
+
+
+async def test_cnmarc_with_iso20775_holdings_is_harvested_and_searched_with_them(catalog, tmp_path):
+    feed = [
+        ProviderRecord(
+            f"oai:bnu:{rid}", "2025-03-01T08:00:00Z", [], {"cnmarc": xml(bnu_with_holdings(rid))}
+        )
+        for rid in sru_records("sample_cnmarcxml.xml")
+    ]
+    checkpoints = Checkpoints(tmp_path / "checkpoints.sqlite", overlap=timedelta(0))
+    policy = RetryPolicy(attempts=2, backoff=0.01, backoff_cap=0.05, timeout=5)
+    with serve(make_app(feed, repository_name="BNU")) as url:
+        partner = Partner("north", "BNU", url, metadata_prefix="cnmarc")
+        report = await harvest([partner], catalog, checkpoints, policy=policy, batch_size=5)
+    checkpoints.close()
+    assert (report.partners[0].records, report.partners[0].errors) == (10, 0)
+    request = search_request_from_params({"q": "中国发展报告"})
+    found = catalog.engine.search(SearchRequest(request.query, limit=20))
+    assert found.total >= 3
+    for hit in found.hits:
+        assert "available" in {h["status"] for h in hit.payload["holdings"]}
+        # the place and the sublocation of the copy, from ISO 20775
+        assert any(h["location"].startswith("总馆普通文献 BCP") for h in hit.payload["holdings"])
