@@ -12,6 +12,7 @@ import pymarc
 
 from config.partners import Partner
 from indexer import normalize as nz
+from indexer.cjk import vernacular_title_first
 from indexer.holdings import holdings_of
 from indexer.marc_fields import field_text
 from indexer.model import Contributor, Record, Subject
@@ -245,7 +246,7 @@ def marc_to_record(
         oclc.append(nz.oclc_number(f001.data, prefixed=False))
     years = [nz.year(v) for f in publication for v in f.get_subfields("c")]
     language = nz.language(control_008[35:38]) or nz.language(_first(marc, ("041",), "a")[:3])
-    return Record(
+    record = Record(
         partner_id=partner.id,
         identifier=identifier,
         source_format="marc21",
@@ -287,6 +288,7 @@ def marc_to_record(
             marc, partner, record_id, _call_number(classification), holdings_records
         ),
     )
+    return vernacular_title_first(record)
 
 
 #: 008 "form of item" codes and 007/00 categories that name a carrier (MARC 21 bibliographic).

@@ -127,6 +127,8 @@ class _FoldTable(dict):
         folded = _SPECIAL_LETTERS.get(char)
         if folded is None and (char in _DELETED or char in IGNORED_CHARACTERS):
             folded = ""
+        if folded is None and 0x30A1 <= code <= 0x30F6:
+            folded = chr(code - 0x60)  # katakana → hiragana: a reading typed either way
         if folded is None:
             folded = _simplified_table().get(code, char)
             decomposed = unicodedata.normalize("NFD", folded)
@@ -146,7 +148,8 @@ _FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """NFKC, case and diacritic folding, simplified Chinese: 'Écrits'/'ECRITS' fold alike."""
+    """NFKC, case and diacritic folding, simplified Chinese, hiragana for katakana:
+    'Écrits'/'ECRITS' fold alike, and so do 'トウキョウ'/'とうきょう'."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return text if text.isascii() else text.translate(_FOLD_TABLE)
 

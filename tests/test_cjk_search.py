@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from indexer.cjk import has_cjk
 from indexer.documents import _tokens
 from indexer.query import SearchRequest
 from indexer.text import analyze, join_divided_cjk, term_spans
@@ -21,6 +22,13 @@ def search(catalog, q: str, limit: int = 10) -> list[str]:
     request = search_request_from_params({"q": q})
     found = catalog.engine.search(SearchRequest(request.query, limit=limit))
     return [r["identifier"] for hit in found.hits for r in hit.payload["records"]]
+
+
+def titles(catalog, q: str, limit: int = 10) -> list[str]:
+    """The titles of the first `limit` works found (several NDL reports share one title)."""
+    request = search_request_from_params({"q": q})
+    found = catalog.engine.search(SearchRequest(request.query, limit=limit))
+    return [hit.payload["title"] for hit in found.hits]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +48,7 @@ def _divided_titles(records):
     return [
         (record, value.split(" : ")[0])
         for record in records
-        for value in record.vernacular.get("title", [])
+        for value in [record.title, *record.vernacular.get("title", [])]
         if _DIVIDED.search(value.split(" : ")[0])
     ]
 
@@ -93,7 +101,7 @@ def test_word_divided_form_finds_the_undivided_record(cjk_catalog, divided_recor
     kubo = [
         (r.identifier, v)
         for r in divided_records
-        for v in r.vernacular.get("title", [])
+        for v in [r.full_title, *r.vernacular.get("title", [])]
         if v.startswith("久保栄")
     ]
     assert len(kubo) == 2 and len({" " in v for _, v in kubo}) == 2
@@ -103,3 +111,56 @@ def test_word_divided_form_finds_the_undivided_record(cjk_catalog, divided_recor
     # and a title typed divided finds the undivided yaz record it belongs to
     undivided = next(r for r, t in _divided_titles(divided_records) if "艺术家" in t)
     assert undivided.identifier in search(cjk_catalog, "艺术家　与　德育")[:1]
+
+
+# -- both 880 practices, kana readings ------------------------------------------------------
+
+
+def _hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if 0x30A1 <= ord(c) <= 0x30F6 else c for c in text)
+
+
+@pytest.fixture(scope="module")
+def ndl_records():
+    return mapped_records("cjk/enju-ndl/marc21.dat")
+
+
+def test_us_practice_shows_the_vernacular_and_ndl_practice_keeps_its_kanji_title(
+    divided_records, ndl_records
+):
+    us = [r for r in divided_records if r.vernacular.get("title") and r.partner_id == "marccol1_u8"]
+    assert len(us) >= 18 and all(has_cjk(r.title) for r in us)  # the 880, Han or Hangul
+    assert not any(has_cjk(r.vernacular["title"][0]) for r in us)  # the romanised 245
+    first = ndl_records[0]
+    assert first.title == "これからの本の話をしよう"  # 245 as NDL catalogues it
+    assert first.vernacular["title"] == [
+        "コレカラ ノ ホン ノ ハナシ オ シヨウ",  # 880 $6 245-01/$1: the reading
+        "Korekara no hon no hanashi o shiyo",  # 880 $6 245-01/(B: the romanisation
+    ]
+
+
+def test_hiragana_and_katakana_fold_to_one_another():
+    assert analyze("トウキョウ") == analyze("とうきょう")
+    assert analyze("ｶﾀｶﾅ") == analyze("かたかな")  # half-width katakana too
+
+
+@pytest.fixture
+def ndl_catalog(catalog, ndl_records):
+    catalog.add_records(ndl_records)
+    return catalog
+
+
+def test_kana_reading_typed_in_either_script_finds_the_kanji_title(ndl_catalog, ndl_records):
+    readings = [
+        (r, next(v for v in r.vernacular["title"] if re.search(r"[\u30a1-\u30f6]", v)))
+        for r in ndl_records
+        if any(re.search(r"[\u30a1-\u30f6]", v) for v in r.vernacular.get("title", []))
+    ][:40]
+    assert len(readings) == 40
+    missed = []
+    for record, reading in readings:
+        main = reading.split(" : ")[0]
+        for typed in (_hiragana(join_divided_cjk(main)), main):
+            if record.title not in titles(ndl_catalog, typed):
+                missed.append((record.title, typed))
+    assert not missed
