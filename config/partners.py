@@ -6,7 +6,7 @@ Format (see docs/operator-guide.md):
     id = "north"                       # short, stable; used in URLs, facets and state
     name = "North City Library"
     base_url = "https://opac.north.example/oai"
-    metadata_prefix = "marc21"         # marc21 | marcxml | oai_dc | mods
+    metadata_prefix = "marc21"         # marc21 | marcxml | unimarc | cnmarc | oai_dc | mods
     set = ""                           # optional OAI-PMH set spec
     location = "Main stacks"           # holding location when the feed has none
     catalog_url = "https://opac.north.example/record/{id}"  # {id}: local record id
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-METADATA_PREFIXES = ("marc21", "marcxml", "oai_dc", "mods")
+METADATA_PREFIXES = ("marc21", "marcxml", "unimarc", "cnmarc", "oai_dc", "mods")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -37,6 +37,8 @@ FORMATS = {
         "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
         "http://www.loc.gov/MARC21/slim",
     ),
+    "unimarc": ("info:srw/schema/8/unimarcxml-v0.1", "info:srw/schema/8/unimarcxml-v0.1"),
+    "cnmarc": ("http://www.nlc.cn/", "http://www.nlc.cn/"),
     "oai_dc": (
         "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
         "http://www.openarchives.org/OAI/2.0/oai_dc/",

@@ -14,11 +14,11 @@ from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.stemming import stem_terms
-from indexer.text import analyze, fold
+from indexer.text import analyze, fold, join_divided_cjk
 from indexer.transliterate import romanised_key
 
 #: MARC-ish "best record" preference when several libraries describe one work.
-_FORMAT_RANK = {"marc21": 0, "marcxml": 0, "mods": 1, "oai_dc": 2}
+_FORMAT_RANK = {"marc21": 0, "marcxml": 0, "unimarc": 0, "cnmarc": 0, "mods": 1, "oai_dc": 2}
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(Record))
@@ -113,8 +113,11 @@ def _isbn10(isbn13: str) -> str:
 
 
 def _tokens(values: Iterable[str]) -> list[str]:
-    """The tokens of each value in turn, analysed in one call: no token spans a space."""
-    return analyze(" ".join(value for value in values if value))
+    """The tokens of each value in turn, analysed in one call: no token spans two values.
+
+    Word-divided CJK (理智　与　情感) is joined within each value, as the query parser
+    joins it in a query, so divided and undivided forms meet on the same bigrams."""
+    return analyze(" ".join(join_divided_cjk(value) for value in values if value))
 
 
 def loose_terms(tokens: Sequence[str], language: str) -> list[str]:
@@ -137,7 +140,7 @@ def title_keys(payload: WorkPayload) -> list[str]:
         " ".join(v for v in (payload["title"], payload["subtitle"], payload["part"]) if v),
         *payload["vernacular"].get("title", []),
     ]
-    keys = (" ".join(analyze(title))[:TITLE_KEY_LENGTH] for title in titles)
+    keys = (" ".join(analyze(join_divided_cjk(t)))[:TITLE_KEY_LENGTH] for t in titles)
     return unique(key for key in keys if key)
 
 

@@ -65,12 +65,24 @@ def _holding_koha(field: pymarc.Field) -> tuple[str, str, str] | None:
     return field_text(field, "o"), location, status
 
 
+def _holding_alma(field: pymarc.Field) -> tuple[str, str, str]:
+    """Alma's availability field (AVA), published with each bib whatever its format: $d call
+    number, $q library and $c location, $e 'available', 'unavailable' or 'check_holdings'."""
+    status = _ALMA_STATUS.get((field.get("e") or "").strip().casefold(), "unknown")
+    location = " ".join(nz.unique((field.get(code) or "").strip() for code in "qc"))
+    return field_text(field, "d"), location, status
+
+
+_ALMA_STATUS = {"available": "available", "unavailable": "on_loan"}
 _HOLDING_FIELDS = {
     "852": _holding_852,
     "949": _holding_sirsi,
     "999": _holding_sirsi,
     "952": _holding_koha,
+    "AVA": _holding_alma,
 }
+#: The item fields of the UNIMARC family: 852, 949 and 999 mean other things there.
+UNIMARC_ITEM_FIELDS = ("AVA",)
 
 
 def holdings_of(
@@ -79,11 +91,12 @@ def holdings_of(
     record_id: str,
     call: str,
     holdings_records: Sequence[pymarc.Record] = (),
+    item_fields: Sequence[str] = tuple(_HOLDING_FIELDS),
 ) -> list[Holding]:
-    """A bib's holdings: its item fields, then its MFHDs; the partner's default holding (its
-    location, the bib's call number `call`) when it states none."""
+    """A bib's holdings: its item fields (`item_fields`), then its MFHDs; the partner's
+    default holding (its location, the bib's call number `call`) when it states none."""
     holdings = []
-    for field in record.get_fields(*_HOLDING_FIELDS):
+    for field in record.get_fields(*item_fields):
         item = _HOLDING_FIELDS[field.tag](field)
         if item is not None:
             holdings.append(_holding(item, partner, record_id, call))

@@ -12,7 +12,7 @@ from lxml import etree
 
 from config.partners import Partner
 from indexer.model import Record
-from indexer.normalize import MappingError
+from indexer.normalize import MappingError, local_id
 
 __all__ = ["MappingError", "map_record"]
 
@@ -20,14 +20,25 @@ Mapper = Callable[[Partner, str, str, etree._Element], Record]
 
 
 def _marc(partner: Partner, identifier: str, datestamp: str, metadata: etree._Element) -> Record:
+    """MARC 21, UNIMARC or CNMARC, with MFHDs or ISO 20775 holdings in the same element."""
     from indexer.holdings import bib_and_holdings
+    from indexer.iso20775 import iso20775_holdings, split_holdings
     from indexer.marc import marc_to_record
 
+    metadata, iso_holdings = split_holdings(metadata)
     try:
         bib, holdings = bib_and_holdings(metadata)
     except MappingError as exc:
         raise MappingError(f"{identifier}: {exc}") from exc
-    return marc_to_record(bib, partner, identifier, datestamp, holdings)
+    record = marc_to_record(bib, partner, identifier, datestamp, holdings)
+    if iso_holdings:  # the copies a partner states in ISO 20775 replace what MARC implied
+        f001 = bib.get("001")
+        record_id = (f001.data or "").strip() if f001 is not None else ""
+        record_id = record_id or local_id(identifier)
+        call = record.holdings[0].call_number if record.holdings else ""
+        copies = [h for e in iso_holdings for h in iso20775_holdings(e, partner, record_id, call)]
+        record.holdings = copies or record.holdings
+    return record
 
 
 def _dublin_core(partner, identifier, datestamp, metadata) -> Record:
@@ -45,6 +56,8 @@ def _mods(partner, identifier, datestamp, metadata) -> Record:
 _MAPPERS: dict[str, Mapper] = {
     "marc21": _marc,
     "marcxml": _marc,
+    "unimarc": _marc,  # the MARC mapping tells UNIMARC from MARC 21 by the fields
+    "cnmarc": _marc,
     "oai_dc": _dublin_core,
     "mods": _mods,
 }

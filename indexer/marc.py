@@ -1,4 +1,4 @@
-"""MARC21 → Record: the bibliographic mapping of one pymarc.Record.
+"""MARC21 → Record: the bibliographic mapping of one pymarc.Record (UNIMARC: indexer.unimarc).
 
 Reading MARC (files, SQL dumps, MARCXML elements) is `indexer.marc_readers`; the holdings
 (item fields and MFHDs) are `indexer.holdings`.
@@ -12,9 +12,11 @@ import pymarc
 
 from config.partners import Partner
 from indexer import normalize as nz
+from indexer.cjk import vernacular_title_first
 from indexer.holdings import holdings_of
 from indexer.marc_fields import field_text
 from indexer.model import Contributor, Record, Subject
+from indexer.unimarc import is_unimarc, unimarc_to_record
 
 _CONTROL_CODES = frozenset("0123456789")
 _SUBDIVISIONS = frozenset("vxyz")
@@ -224,8 +226,13 @@ def marc_to_record(
     datestamp: str = "",
     holdings_records: Sequence[pymarc.Record] = (),
 ) -> Record:
-    """Map one MARC21 bibliographic record, with its item fields and MFHDs, for one partner."""
+    """Map one MARC bibliographic record, with its item fields and MFHDs, for one partner.
+
+    A UNIMARC or CNMARC record (told by its fields, see indexer.unimarc) takes the UNIMARC
+    mapping, whatever the feed called it."""
     marc = _ByTag(marc)
+    if is_unimarc(marc):
+        return unimarc_to_record(marc, partner, identifier, datestamp, holdings_records)
     title, field_245 = _title(marc, identifier)
     f001, f008 = marc.get("001"), marc.get("008")
     f003 = marc.get("003")
@@ -239,7 +246,7 @@ def marc_to_record(
         oclc.append(nz.oclc_number(f001.data, prefixed=False))
     years = [nz.year(v) for f in publication for v in f.get_subfields("c")]
     language = nz.language(control_008[35:38]) or nz.language(_first(marc, ("041",), "a")[:3])
-    return Record(
+    record = Record(
         partner_id=partner.id,
         identifier=identifier,
         source_format="marc21",
@@ -281,6 +288,7 @@ def marc_to_record(
             marc, partner, record_id, _call_number(classification), holdings_records
         ),
     )
+    return vernacular_title_first(record)
 
 
 #: 008 "form of item" codes and 007/00 categories that name a carrier (MARC 21 bibliographic).

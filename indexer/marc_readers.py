@@ -1,4 +1,5 @@
-"""Reading MARC from what partners hand us: binary MARC (UTF-8 or MARC-8) and MARCXML files,
+"""Reading MARC from what partners hand us: binary MARC (UTF-8 or MARC-8) and MARCXML files
+(MARC 21, UNIMARC and CNMARC, also inside SRU responses),
 Evergreen SQL dumps, and MARCXML elements from OAI-PMH. Everything comes out as pymarc.Record,
 so binary and XML records take the same path through the mapping.
 """
@@ -17,7 +18,20 @@ from lxml import etree
 log = logging.getLogger(__name__)
 
 _PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False)
-_RECORD_TAGS = ("{http://www.loc.gov/MARC21/slim}record", "record")
+#: MARC-family XML record namespaces: MARC 21 slim, MarcXchange (ISO 25577), the CNMARC and
+#: UNIMARC ones of the SRU schemas, and KORMARC's. Whether a record is UNIMARC is told from its
+#: fields later (indexer.unimarc.is_unimarc), not from the namespace: BNU serves the same
+#: CNMARC records under all three.
+MARC_NAMESPACES = (
+    "http://www.loc.gov/MARC21/slim",
+    "info:lc/xmlns/marcxchange-v1",
+    "info:lc/xmlns/marcxchange-v2",
+    "http://www.nlc.cn/",
+    "info:srw/schema/8/unimarcxml-v0.1",
+    "http://www.nl.go.kr/kormarc/",
+)
+_RECORD_TAGS = (*(f"{{{ns}}}record" for ns in MARC_NAMESPACES), "record")
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, as Windows tools (and dp2's SRU samples) write
 _SQL_STRING = re.compile(r"'((?:[^']|'')*)'")
 
 
@@ -103,8 +117,8 @@ def _xml_records(path: Path) -> Iterator[pymarc.Record]:
     parser = etree.XMLPullParser(events=("end",), tag=_RECORD_TAGS, **_PARSER)
     parser.feed(b"<fedcat-file>")
     with path.open("rb") as fh:
-        head = fh.read(65536)
-        if head.lstrip().startswith(b"<?xml"):
+        head = fh.read(65536).removeprefix(_BOM).lstrip()
+        if head.startswith(b"<?xml"):
             head = head[head.index(b"?>") + 2 :]
         try:
             for chunk in iter(lambda: fh.read(65536), b""):
@@ -127,7 +141,7 @@ def marc_records_from_file(path: Path | str) -> Iterator[pymarc.Record]:
     """Binary MARC (UTF-8 or MARC-8) or MARCXML; broken records are logged and skipped."""
     path = Path(path)
     with path.open("rb") as fh:
-        is_xml = fh.read(1).lstrip() == b"<" or path.suffix.lower() == ".xml"
+        is_xml = fh.read(4).removeprefix(_BOM)[:1] == b"<" or path.suffix.lower() == ".xml"
     yield from (_xml_records(path) if is_xml else _binary_records(path))
 
 

@@ -53,7 +53,7 @@ class Record:
 
     partner_id: str
     identifier: str  # the OAI-PMH identifier at that partner
-    source_format: str = ""  # "marc21", "oai_dc" or "mods"
+    source_format: str = ""  # "marc21", "unimarc", "cnmarc", "oai_dc" or "mods"
     datestamp: str = ""
     title: str = ""
     subtitle: str = ""

@@ -14,7 +14,7 @@ Availability = Literal["available", "on_loan", "not_loanable", "unknown"]
 AVAILABILITY: tuple[Availability, ...] = get_args(Availability)
 
 #: The metadata formats a partner's records arrive in.
-SourceFormat = Literal["marc21", "marcxml", "oai_dc", "mods"]
+SourceFormat = Literal["marc21", "marcxml", "unimarc", "cnmarc", "oai_dc", "mods"]
 
 
 class HoldingRow(TypedDict):

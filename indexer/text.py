@@ -81,6 +81,23 @@ def _mark_class() -> str:
     )
 
 
+#: Han and kana (with the iteration and prolonged-sound marks): the scripts whose words
+#: are not divided by spaces, so a space between two of their characters is a cataloguer's
+#: word division (older LC/RLIN records: 理智　与　情感), not a word boundary. Hangul is
+#: not among them: Korean divides words by spaces.
+_UNDIVIDED = (
+    r"\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3400-\u4dbf"
+    r"\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+)
+_WORD_DIVISION = re.compile(rf"(?<=[{_UNDIVIDED}])[ \u3000]+(?=[{_UNDIVIDED}])")
+
+
+def join_divided_cjk(text: str) -> str:
+    """'理智　与　情感' → '理智与情感': spaces (and ideographic spaces) between Han or kana
+    characters deleted, so word-divided and undivided forms give the same bigrams."""
+    return _WORD_DIVISION.sub("", text) if " " in text or "\u3000" in text else text
+
+
 _MARKS = _mark_class()
 # A CJK run, a hyphenated digit group such as an ISBN (final X allowed), or a word.
 # Apostrophes end a word, so "l'art" gives "l" and "art".
@@ -110,6 +127,8 @@ class _FoldTable(dict):
         folded = _SPECIAL_LETTERS.get(char)
         if folded is None and (char in _DELETED or char in IGNORED_CHARACTERS):
             folded = ""
+        if folded is None and 0x30A1 <= code <= 0x30F6:
+            folded = chr(code - 0x60)  # katakana → hiragana: a reading typed either way
         if folded is None:
             folded = _simplified_table().get(code, char)
             decomposed = unicodedata.normalize("NFD", folded)
@@ -129,7 +148,8 @@ _FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """NFKC, case and diacritic folding, simplified Chinese: 'Écrits'/'ECRITS' fold alike."""
+    """NFKC, case and diacritic folding, simplified Chinese, hiragana for katakana:
+    'Écrits'/'ECRITS' fold alike, and so do 'トウキョウ'/'とうきょう'."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return text if text.isascii() else text.translate(_FOLD_TABLE)
 
@@ -158,7 +178,10 @@ def _digit_groups(word: str) -> list[str]:
 
 
 def analyze(text: str) -> list[str]:
-    """The index terms of `text`, in order: folded words, CJK runs as overlapping bigrams."""
+    """The index terms of `text`, in order: folded words, CJK runs as overlapping bigrams.
+
+    A space ends a CJK run here; the index and the query parser join word-divided CJK
+    (`join_divided_cjk`) before analysis, each value and each query on its own."""
     folded = fold(text)
     if "-" not in folded and folded.isascii():
         return _ASCII_WORD.findall(folded)  # the common case: plain words only
@@ -179,17 +202,23 @@ _SPAN = re.compile(_TOKEN.pattern, re.IGNORECASE)
 def term_spans(text: str) -> list[tuple[int, int, str]]:
     """Where each index term of `text` comes from: (start, end, term) over `text` as written.
 
-    For highlighting: the terms are those `analyze` gives, so a match is exactly what a search
-    matched. A CJK bigram spans its two characters (neighbouring bigrams overlap).
+    For highlighting: the terms are those the index has (`analyze` after `join_divided_cjk`),
+    so a match is exactly what a search matched. A CJK bigram spans its two characters
+    (neighbouring bigrams overlap), and the word division between them when there is one.
     """
     if "-" not in text and text.isascii():  # plain words only, as in analyze()
         return [(m.start(), m.end(), m.group().lower()) for m in _ASCII_WORD.finditer(text)]
+    # where each character of the text, its CJK word divisions deleted, stands in `text`
+    divisions = {i for m in _WORD_DIVISION.finditer(text) for i in range(m.start(), m.end())}
+    kept = [i for i in range(len(text)) if i not in divisions]
+    joined = "".join(text[i] for i in kept) if divisions else text
     spans: list[tuple[int, int, str]] = []
-    for match in _SPAN.finditer(text):
+    for match in _SPAN.finditer(joined):
         start, word = match.start(), match.group()
         if _IS_CJK.match(word):
             for offset, bigram in enumerate(_cjk_bigrams(word)):
-                spans.append((start + offset, start + offset + len(bigram), fold(bigram)))
+                first, last = kept[start + offset], kept[start + offset + len(bigram) - 1]
+                spans.append((first, last + 1, fold(bigram)))
         else:
-            spans.extend((start, match.end(), term) for term in analyze(word))
+            spans.extend((kept[start], kept[match.end() - 1] + 1, t) for t in analyze(word))
     return spans

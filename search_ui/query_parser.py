@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from indexer.query import And, MatchAll, Not, Or, Phrase, Query, Words
-from indexer.text import IGNORED_CHARACTERS, analyze
+from indexer.text import IGNORED_CHARACTERS, analyze, join_divided_cjk
 
 MAX_QUERY_LENGTH = 500
 MAX_TERMS = 50
@@ -76,7 +76,8 @@ def parse_query(text: str) -> Query:
             f"at most {MAX_QUERY_LENGTH} are allowed.",
             text,
         )
-    tokens = _balance_parentheses(_searchable(_tokenize(_visible(text))), text)
+    # a word-divided CJK title (理智　与　情感) is one word, as it is in the index
+    tokens = _balance_parentheses(_searchable(_tokenize(join_divided_cjk(_visible(text)))), text)
     terms = sum(1 for t in tokens if t.kind in ("word", "phrase"))
     if terms > MAX_TERMS:
         raise BadQuery(

@@ -97,15 +97,16 @@ def test_utf8_record_without_leader_flag_is_read_as_utf8():
 
 def test_245_gives_title_subtitle_and_responsibility_without_isbd_punctuation():
     record = _mapped("bibs_graphic_880.sql", 0)
-    assert record.title == "Tu shuo Zhongguo jie"
+    assert record.vernacular["title"][0] == "Tu shuo Zhongguo jie : Tushuo Zhongguojie"
     assert record.subtitle == "Tushuo Zhongguojie"
     assert record.responsibility == "Da Qiao bian zhu"
 
 
-def test_880_title_is_kept_beside_romanised_title():
+def test_880_vernacular_title_is_the_title_and_the_romanised_245_is_kept_beside_it():
+    """US practice (romanised 245, vernacular 880): the title shows in its own script."""
     record = _mapped("bibs_graphic_880.sql", 0)
-    assert record.title == "Tu shuo Zhongguo jie"
-    assert record.vernacular["title"][0] == "图说中国节 : Tushuo Zhongguojie"
+    assert record.title == "图说中国节"
+    assert record.vernacular["title"][0] == "Tu shuo Zhongguo jie : Tushuo Zhongguojie"
 
 
 def test_880_name_publisher_place_edition_become_vernacular_forms():
