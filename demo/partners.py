@@ -2,7 +2,8 @@
 
 Three libraries hold overlapping parts of the same real catalogs (French university books,
 jazz recordings, the Evergreen "concerto" set), so many titles are held by two or three of
-them. Each library's copy gets its own local id, location, call number and item status in
+them; a fourth holds real Japanese and Chinese records (the National Diet Library's, and
+Beijing Normal University's in MARC 21 and in CNMARC). Each library's copy gets its own local id, location, call number and item status in
 a SirsiDynix-style 949 item field, as real ILS exports carry them.
 """
 
@@ -63,6 +64,19 @@ LIBRARIES = (
             ("evergreen/jazz_1k.mrc", 500, 1000),
             ("evergreen/bibs_concerto.sql", 30, 100),
             ("evergreen/lul_fre_500.mrc", 100, 160),
+        ),
+    ),
+    DemoLibrary(
+        "asia",
+        "Asia Collections Library",
+        8404,
+        "East Asian Stacks",
+        (
+            # the National Diet Library's Japanese books (kanji 245, kana reading in 880)
+            ("cjk/enju-ndl/marc21.dat", 0, 233),
+            # Beijing Normal University: MARC 21 and CNMARC records (pinyin in $A/$F)
+            ("cjk/dp2-bnu-sru/sample_marcxml.xml", 0, 10),
+            ("cjk/dp2-bnu-sru/sample_cnmarcxml.xml", 0, 10),
         ),
     ),
 )
