@@ -29,6 +29,7 @@ from search_ui import (
     pages,
     patron,
     signin,
+    sru,
     staff,
 )
 from search_ui.extension import EXTENSION, Fedcat
@@ -41,6 +42,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     controls.blueprint,
     api.blueprint,
     exports.blueprint,
+    sru.blueprint,
     signin.blueprint,
     patron.blueprint,
     staff.blueprint,
