@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from outward.sru import SruService
+from search_ui.auth import csrf
 from search_ui.extension import fedcat
 from search_ui.links import request_params
 
 blueprint = Blueprint("sru", __name__)
 
 
+@csrf.exempt  # a protocol for machines: no cookies, no session, nothing changes
 @blueprint.route("/sru", methods=["GET", "POST"])
 def sru() -> Response:
     shared = fedcat()
