@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from outward.sru import SruService
-from search_ui.auth import csrf
 from search_ui.extension import fedcat
 from search_ui.links import request_params
 
 blueprint = Blueprint("sru", __name__)
 
 
-@csrf.exempt  # a protocol for machines: no cookies, no session, nothing changes
-@blueprint.route("/sru", methods=["GET", "POST"])
+@blueprint.get("/sru")
 def sru() -> Response:
     shared = fedcat()
     service = SruService(
@@ -22,5 +20,5 @@ def sru() -> Response:
         request.base_url,
         "fedcat union catalogue",
     )
-    params = request_params(request.values)
+    params = request_params(request.args)
     return Response(service.respond(params), content_type="application/xml; charset=utf-8")
