@@ -18,6 +18,7 @@ from typing import Any
 
 from config.partners import Partner
 from harvester.sink import HarvestedRecord, Rejection, SinkResult
+from indexer.changes import WorkJournal
 from indexer.documents import index_document, work_payload
 from indexer.engine import SearchEngine
 from indexer.model import Record
@@ -81,6 +82,7 @@ class Catalog:
     ):
         self.db = db
         self.store = WorkStore(db)
+        self.journal = WorkJournal(db)
         self.engine = engine
         self.library_names = dict(library_names)
         self._mapper = mapper
@@ -246,14 +248,16 @@ class Catalog:
         as they are rather than read back from the store.
         """
         documents = []
+        payloads: dict[str, WorkPayload] = {}
         members_of = self.store.members_of(reindex, stored)
         for work_id in sorted(reindex):
             members = members_of.get(work_id)
             if members:
-                payload = self._payload(work_id, members)
+                payload = payloads[work_id] = self._payload(work_id, members)
                 documents.append(index_document(payload, [r for r, _ in members]))
             else:
                 removed = removed | {work_id}
+        self.journal.note(payloads, removed)  # the OAI-PMH provider's datestamps
         if documents:
             self.engine.upsert(documents)
         if removed:

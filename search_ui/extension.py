@@ -45,6 +45,8 @@ class Fedcat:
     limiter: Limiter | None = None
     #: keys throttle rows and signs cookies; the same on every web host (settings.secret_key)
     secret_key: str = ""
+    #: records per OAI-PMH list page (`/oai`); tests make it small to see many pages
+    oai_page_size: int = 50
     _ill: IllService | None = None
     _accounts: AccountService | None = None
     _inbound: Inbound | None = None

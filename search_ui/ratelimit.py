@@ -18,6 +18,9 @@ import time
 from flask import Flask, request
 from flask_limiter import Limiter
 
+#: What the limit covers: the JSON API, the exports and the protocol endpoints (SRU, OAI-PMH,
+#: unAPI, OpenSearch), all machines' doors.
+LIMITED_PATHS = ("/api/", "/export/", "/sru", "/oai", "/unapi", "/opensearch")
 #: Key of the address hash; new in every process, never stored.
 _ADDRESS_KEY = secrets.token_bytes(32)
 
@@ -29,9 +32,9 @@ def client_key() -> str:
 
 
 def limit_api(app: Flask, limit: str | None) -> Limiter | None:
-    """Apply `limit` (e.g. '300/minute') per client to every /api/ route; None: no limit.
+    """Apply `limit` (e.g. '300/minute') per client under LIMITED_PATHS; None: no limit.
 
-    One budget is shared by all API routes, so a client cannot multiply it by spreading
+    One budget is shared by all those routes, so a client cannot multiply it by spreading
     requests over endpoints. A breach raises `flask_limiter.RateLimitExceeded` (a 429),
     which the app turns into its JSON error with `retry_after(limiter)`.
     """
@@ -41,7 +44,7 @@ def limit_api(app: Flask, limit: str | None) -> Limiter | None:
         client_key,
         app=app,
         application_limits=[limit],
-        application_limits_exempt_when=lambda: not request.path.startswith("/api/"),
+        application_limits_exempt_when=lambda: not request.path.startswith(LIMITED_PATHS),
         storage_uri="memory://",
         strategy="fixed-window",
         headers_enabled=False,
