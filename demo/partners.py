@@ -3,8 +3,9 @@
 Three libraries hold overlapping parts of the same real catalogs (French university books,
 jazz recordings, the Evergreen "concerto" set), so many titles are held by two or three of
 them; a fourth holds real Japanese and Chinese records (the National Diet Library's, and
-Beijing Normal University's in MARC 21 and in CNMARC). Each library's copy gets its own local id, location, call number and item status in
-a SirsiDynix-style 949 item field, as real ILS exports carry them.
+Beijing Normal University's in MARC 21 and in CNMARC). Each library's copy gets its own local
+id, location, call number and item status in a SirsiDynix-style 949 item field, as real ILS
+exports carry them.
 """
 
 from __future__ import annotations
