@@ -132,14 +132,18 @@ class QueryCompiler(ABC, Generic[Q]):
     def constant(self, inner: Q, score: float) -> Q: ...
 
     # -- shared meaning -----------------------------------------------------------------
-    def compile(self, node: q.Query, near: bool = False) -> Q:
-        """The engine query of `node`; `near` lets each word also match near spellings."""
+    def compile(self, node: q.Query, near: bool = False, ranked: bool = True) -> Q:
+        """The engine query of `node`; `near` lets each word also match near spellings.
+
+        `ranked=False` leaves out what only orders the works and never changes which match
+        (the title-equals and title-starts boosts): the query facets are counted by.
+        """
         if isinstance(node, q.MatchAll):
             return self.all()
         if isinstance(node, q.Words):
-            return self._words(node, near)
+            return self._words(node, near, ranked)
         if isinstance(node, q.Phrase):
-            return self._phrase(node)
+            return self._phrase(node, ranked)
         if isinstance(node, q.Prefix):
             return self._prefix(node)
         if isinstance(node, q.Fuzzy):
@@ -147,12 +151,12 @@ class QueryCompiler(ABC, Generic[Q]):
         if isinstance(node, q.And):
             positives = [c for c in node.clauses if not isinstance(c, q.Not)]
             negatives = [c.clause for c in node.clauses if isinstance(c, q.Not)]
-            must = [self.compile(c, near) for c in positives] or [self.all()]
-            return self.boolean(must, [], [self.compile(c) for c in negatives])
+            must = [self.compile(c, near, ranked) for c in positives] or [self.all()]
+            return self.boolean(must, [], [self.compile(c, ranked=False) for c in negatives])
         if isinstance(node, q.Or):
-            return self.boolean([], [self.compile(c, near) for c in node.clauses], [])
+            return self.boolean([], [self.compile(c, near, ranked) for c in node.clauses], [])
         if isinstance(node, q.Not):
-            return self.boolean([self.all()], [], [self.compile(node.clause)])
+            return self.boolean([self.all()], [], [self.compile(node.clause, ranked=False)])
         raise TypeError(f"not a query node: {node!r}")
 
     def _fields(self, field_name: str) -> dict[str, float]:
@@ -162,13 +166,13 @@ class QueryCompiler(ABC, Generic[Q]):
             raise ValueError(f"unknown search field {field_name!r}")
         return {field_name: 1.0}
 
-    def _words(self, node: q.Words, near: bool = False) -> Q:
+    def _words(self, node: q.Words, near: bool = False, ranked: bool = True) -> Q:
         """Every word, each as typed, by its stems or romanised key, or (`near`) a near
-        spelling; a title equal to the words, or starting with them, scores most."""
+        spelling; (`ranked`) a title equal to the words, or starting with them, scores most."""
         fields = self._fields(node.field)
         tokens = analyze(node.text)
         query = self._every([self._word(fields, token, near) for token in tokens])
-        if not tokens or node.field not in ("all", "title"):
+        if not ranked or not tokens or node.field not in ("all", "title"):
             return query
         key = " ".join(tokens)
         if len(key) > TITLE_KEY_LENGTH:
@@ -237,13 +241,13 @@ class QueryCompiler(ABC, Generic[Q]):
             [self._any_field(fields, lambda f, b, t=t: near(f, t)) for t in analyze(node.text)]
         )
 
-    def _phrase(self, node: q.Phrase) -> Q:
+    def _phrase(self, node: q.Phrase, ranked: bool = True) -> Q:
         tokens = analyze(node.text)
         if not tokens:
             return self.nothing()
         fields = self._fields(node.field)
         if len(tokens) == 1:
-            return self._words(q.Words(node.field, node.text), near=False)
+            return self._words(q.Words(node.field, node.text), ranked=ranked)
         return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
 
     def facet_filters(
@@ -267,6 +271,7 @@ class QueryCompiler(ABC, Generic[Q]):
         except_filter: str | None = None,
         with_facet_filters: bool = True,
         near: bool = False,
+        ranked: bool = True,
     ) -> Q:
         """The whole query of a search request: text, filters, year range, home library.
 
@@ -274,14 +279,16 @@ class QueryCompiler(ABC, Generic[Q]):
         `with_facet_filters=False` leaves them all out, for an engine that applies them after
         counting facets (Elasticsearch's post_filter). Neither changes the scores. `near`
         lets words match near spellings too (the fuzzy fallback, see `search_with_fallback`).
+        `ranked=False` leaves out every clause that only adds to the score (title and home
+        library boosts): the same works match, for counting facets, which need no order.
         """
-        must = [self.compile(request.query, near)]
+        must = [self.compile(request.query, near, ranked)]
         if with_facet_filters:
             must += self.facet_filters(request, except_filter=except_filter)
         if request.year_from is not None or request.year_to is not None:
             must.append(self.constant(self.year_between(request.year_from, request.year_to), 0.0))
         should = []
-        if request.home_library:
+        if ranked and request.home_library:
             held = self.keyword_in("library", [request.home_library])
             should.append(self.constant(held, HOME_LIBRARY_BOOST))
         return self.boolean(must, should, []) if len(must) > 1 or should else must[0]

@@ -263,10 +263,13 @@ class TantivyEngine(SearchEngine):
     def _facets(
         self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: bool
     ) -> dict:
+        if total == 0:  # nothing found: every facet is empty, no need to ask
+            return {name: [] for name in request.facets}
         parallel = total >= PARALLEL_FACETS_FROM
         jobs: list[tuple[tantivy.Query, list[str]]] = []
         for left_out, names in facet_groups(request):
-            query = self.compiler.request(request, except_filter=left_out, near=near)
+            # the same works as the search, without the boosts that only order them
+            query = self.compiler.request(request, except_filter=left_out, near=near, ranked=False)
             for part in split_facets(names) if parallel else [names]:
                 jobs.append((query, part))
         size = request.facet_size
