@@ -22,9 +22,11 @@ from indexer.engine import (
     INDEXED_TEXT_FIELDS,
     KEYWORD_FIELDS,
     TITLE_KEY,
+    TITLE_START,
     EngineError,
     EngineUnavailable,
     IndexDocument,
+    NearWords,
     QueryCompiler,
     SearchEngine,
     facet_groups,
@@ -76,6 +78,7 @@ def build_schema() -> tantivy.Schema:
     for name in q.FACET_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
+    builder.add_text_field(TITLE_START, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_text_field("sort_title", tokenizer_name="raw", fast=True)
     builder.add_text_field("sort_author", tokenizer_name="raw", fast=True)
@@ -244,7 +247,7 @@ class TantivyEngine(SearchEngine):
     def search(self, request: q.SearchRequest) -> q.SearchResult:
         return search_with_fallback(self._search, request)
 
-    def _search(self, request: q.SearchRequest, near: bool) -> q.SearchResult:
+    def _search(self, request: q.SearchRequest, near: NearWords) -> q.SearchResult:
         searcher = self._searcher()
         query = self.compiler.request(request, near=near)
         kwargs: dict[str, Any] = {"offset": request.offset}
@@ -261,7 +264,7 @@ class TantivyEngine(SearchEngine):
         return q.SearchResult(total, hits, self._facets(searcher, request, total, near))
 
     def _facets(
-        self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: bool
+        self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: NearWords
     ) -> dict:
         if total == 0:  # nothing found: every facet is empty, no need to ask
             return {name: [] for name in request.facets}
