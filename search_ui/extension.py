@@ -80,7 +80,7 @@ class Fedcat:
         result = self.engine.search(search)
         typed = single_value(params, "q") or ""
         suggestion = spelling_suggestion(self.engine, search, typed, result.total)
-        return search, search_response(search, result, suggestion)
+        return search, search_response(search, result, suggestion, self.by_id)
 
 
 def fedcat() -> Fedcat:
