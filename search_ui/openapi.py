@@ -349,6 +349,22 @@ def _holding_schema() -> dict[str, Any]:
     return json_schema(HoldingRow)
 
 
+def _facet_value_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "value": {"type": "string"},
+            "label": {
+                "type": "string",
+                "description": "The value as the page shows it, in the interface language: "
+                "a library's name, a language's or format's name.",
+            },
+            "count": {"type": "integer"},
+        },
+        "required": ["value", "label", "count"],
+    }
+
+
 def _result_schemas() -> dict[str, Any]:
     summary = {
         "type": "object",
@@ -391,20 +407,7 @@ def _result_schemas() -> dict[str, Any]:
                     "type": "object",
                     "additionalProperties": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "value": {"type": "string"},
-                                "label": {
-                                    "type": "string",
-                                    "description": "The value as the page shows it, in the "
-                                    "interface language: a library's name, a language's or "
-                                    "format's name.",
-                                },
-                                "count": {"type": "integer"},
-                            },
-                            "required": ["value", "label", "count"],
-                        },
+                        "items": _facet_value_schema(),
                     },
                 },
             },
