@@ -261,18 +261,32 @@ class TantivyEngine(SearchEngine):
             payload = json.loads(stored["payload"][0])
             hits.append(q.Hit(stored["work_id"][0], score, payload))
         total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
-        return q.SearchResult(total, hits, self._facets(searcher, request, total, near))
+        every_hit = request.offset == 0 and total <= len(hits)
+        found_ids = [hit.work_id for hit in hits] if every_hit else None
+        return q.SearchResult(total, hits, self._facets(searcher, request, total, near, found_ids))
 
     def _facets(
-        self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: NearWords
+        self,
+        searcher: tantivy.Searcher,
+        request: q.SearchRequest,
+        total: int,
+        near: NearWords,
+        found_ids: list[str] | None,
     ) -> dict:
+        """The facet counts of a search; `found_ids`, when the hits are every work it found,
+        lets the facets counted with every filter be counted over those works by id, rather
+        than by running the search's query again (with its stems and near spellings)."""
         if total == 0:  # nothing found: every facet is empty, no need to ask
             return {name: [] for name in request.facets}
         parallel = total >= PARALLEL_FACETS_FROM
         jobs: list[tuple[tantivy.Query, list[str]]] = []
         for left_out, names in facet_groups(request):
-            # the same works as the search, without the boosts that only order them
-            query = self.compiler.request(request, except_filter=left_out, near=near, ranked=False)
+            if left_out is None and found_ids is not None:
+                query = self.compiler.keyword_in("work_id", found_ids)
+            else:  # the same works as the search, without the boosts that only order them
+                query = self.compiler.request(
+                    request, except_filter=left_out, near=near, ranked=False
+                )
             for part in split_facets(names) if parallel else [names]:
                 jobs.append((query, part))
         size = request.facet_size
