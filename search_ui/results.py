@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from config.partners import Partner
@@ -44,8 +44,10 @@ def work_summary(
     payload: WorkPayload,
     home_library: str | None,
     terms: dict[str, frozenset[str]] | None = None,
+    language_name: Callable[[str], str] = i18n.language_label,
 ) -> dict[str, Any]:
-    """A work as a search result lists it; with `terms`, its highlighted display fields."""
+    """A work as a search result lists it; with `terms`, its highlighted display fields;
+    `language_name` names its language."""
     holdings = order_holdings(payload["holdings"], home_library)
     return {
         "id": payload["id"],
@@ -57,7 +59,7 @@ def work_summary(
         "year": payload["year"],
         "format": payload["format"],
         "language": payload["language"],
-        "language_name": i18n.language_label(payload["language"]) if payload["language"] else "",
+        "language_name": language_name(payload["language"]) if payload["language"] else "",
         "publisher": payload["publisher"],
         "isbns": payload["isbns"],
         "holdings": holdings,
@@ -81,15 +83,27 @@ def search_response(
     name the libraries.
     """
     terms = query_terms(request.query)
+    labels: dict[tuple[str, str], str] = {}  # each value named once a response
+
+    def label(facet: str, value: str) -> str:
+        if (facet, value) not in labels:
+            labels[facet, value] = facet_value_label(facet, value, partners)
+        return labels[facet, value]
+
+    def language_name(code: str) -> str:
+        return label("language", code)
+
     return {
         "total": result.total,
         "offset": request.offset,
         "limit": request.limit,
         "suggestion": suggestion,
-        "results": [work_summary(h.payload, request.home_library, terms) for h in result.hits],
+        "results": [
+            work_summary(h.payload, request.home_library, terms, language_name) for h in result.hits
+        ],
         "facets": {
             name: [
-                {"value": value, "label": facet_value_label(name, value, partners), "count": count}
+                {"value": value, "label": label(name, value), "count": count}
                 for value, count in buckets
             ]
             for name, buckets in result.facets.items()
