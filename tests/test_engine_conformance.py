@@ -358,3 +358,29 @@ def test_facets_of_a_page_showing_every_found_work_equal_those_of_a_partial_page
         partial = shelf.search(SearchRequest(query, facets=facets, limit=1))
         assert every.total == partial.total > len(partial.hits)
         assert every.facets == partial.facets
+
+
+def _typo_shelf(engine):
+    engine.upsert(
+        [
+            doc("silver", record("north", "a", "The silver lining", year=2001)),
+            doc("sliver", record("north", "b", "A sliver of light", year=2002)),
+            doc("clouds", record("north", "c", "Clouds over the lining", year=2003)),
+        ]
+    )
+    engine.commit()
+    return engine
+
+
+def test_the_fallback_near_spells_the_word_the_catalogue_lacks(engine):
+    found = search(_typo_shelf(engine), Words("all", "sliver ligth"))
+    assert found.near_spellings and found.exact_total == 0
+    assert [h.work_id for h in found.hits] == ["sliver"]
+
+
+def test_the_fallback_near_spells_every_word_when_that_alone_finds_nothing(engine):
+    # "sliver" is in the catalogue (another title), "linnig" is not: near-spelling only
+    # "linnig" finds nothing, so every word may be near-spelt and the silver lining is found
+    found = search(_typo_shelf(engine), Words("all", "sliver linnig"))
+    assert found.near_spellings
+    assert found.hits[0].work_id == "silver"
