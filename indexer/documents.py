@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 
-from indexer.engine import LOOSE_FIELDS, TITLE_KEY, TITLE_KEY_LENGTH, IndexDocument
+from indexer.engine import (
+    LOOSE_FIELDS,
+    TITLE_KEY,
+    TITLE_KEY_LENGTH,
+    TITLE_START,
+    TITLE_START_WORDS,
+    IndexDocument,
+)
 from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
 from indexer.payloads import HoldingRow, WorkPayload
@@ -144,6 +151,18 @@ def title_keys(payload: WorkPayload) -> list[str]:
     return unique(key for key in keys if key)
 
 
+def title_starts(keys: Sequence[str]) -> list[str]:
+    """The TITLE_START values of a work's title keys: each key's first 1, 2, ... words, up to
+    the word before its last (and at most TITLE_START_WORDS words): exactly the strings
+    `start` for which the key begins with `start + " "`."""
+    starts: dict[str, None] = {}
+    for key in keys:
+        words = key.split(" ")
+        for count in range(1, min(len(words), TITLE_START_WORDS + 1)):
+            starts[" ".join(words[:count])] = None
+    return list(starts)
+
+
 def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
@@ -195,8 +214,10 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
     for name, loose in LOOSE_FIELDS.items():
         text[loose] = loose_terms(text[name], language)
     year = payload["year"]
+    keys = title_keys(payload)
     keywords = {
-        TITLE_KEY: title_keys(payload),
+        TITLE_KEY: keys,
+        TITLE_START: title_starts(keys),
         "library": unique(h["library_id"] for h in holdings),
         "format": [payload["format"]] if payload["format"] else [],
         "language": [payload["language"]] if payload["language"] else [],

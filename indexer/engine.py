@@ -31,8 +31,15 @@ INDEXED_TEXT_FIELDS = (*TEXT_FIELDS, *LOOSE_FIELDS.values(), *FIELDED_TEXT_FIELD
 #: A keyword field holding each title of a work as one value (its terms joined by spaces):
 #: what lets "the title is what was typed" and "the title starts with it" rank first.
 TITLE_KEY = "title_key"
+#: A keyword field holding every start of each title key that ends before a word of it
+#: ("the", "the jazz" for "the jazz age"): "the title starts with what was typed" is one term
+#: lookup, where a prefix search of TITLE_KEY walked every title with that start.
+TITLE_START = "title_start"
+#: Starts of at most this many words are indexed; a longer query finds its title starts
+#: by a prefix search of TITLE_KEY (the same works, found more slowly).
+TITLE_START_WORDS = 12
 #: Every keyword field an engine indexes: the facets and the title keys.
-KEYWORD_FIELDS = (*q.FACET_FIELDS, TITLE_KEY)
+KEYWORD_FIELDS = (*q.FACET_FIELDS, TITLE_KEY, TITLE_START)
 #: Longest title key kept (a term must stay well below the engines' limits).
 TITLE_KEY_LENGTH = 500
 #: A stem or a romanised key scores this share of the exact word's field weight, as a
@@ -50,6 +57,8 @@ FUZZY_WEIGHT = 0.1
 #: Nothing, so far: one found work is most often the one looked for (a known item), and a
 #: search that finds something stays one request to the engine.
 FUZZY_FALLBACK_AT_MOST = 0
+#: The query words (analysed tokens) that may also match near spellings in a search.
+NearWords = frozenset[str]
 #: Score added to works held by the patron's home library: larger than any text score,
 #: so those works come first and relevance orders each group.
 HOME_LIBRARY_BOOST = 1000.0
@@ -132,14 +141,18 @@ class QueryCompiler(ABC, Generic[Q]):
     def constant(self, inner: Q, score: float) -> Q: ...
 
     # -- shared meaning -----------------------------------------------------------------
-    def compile(self, node: q.Query, near: bool = False) -> Q:
-        """The engine query of `node`; `near` lets each word also match near spellings."""
+    def compile(self, node: q.Query, near: NearWords = frozenset(), ranked: bool = True) -> Q:
+        """The engine query of `node`; the words in `near` also match near spellings.
+
+        `ranked=False` leaves out what only orders the works and never changes which match
+        (the title-equals and title-starts boosts): the query facets are counted by.
+        """
         if isinstance(node, q.MatchAll):
             return self.all()
         if isinstance(node, q.Words):
-            return self._words(node, near)
+            return self._words(node, near, ranked)
         if isinstance(node, q.Phrase):
-            return self._phrase(node)
+            return self._phrase(node, ranked)
         if isinstance(node, q.Prefix):
             return self._prefix(node)
         if isinstance(node, q.Fuzzy):
@@ -147,12 +160,12 @@ class QueryCompiler(ABC, Generic[Q]):
         if isinstance(node, q.And):
             positives = [c for c in node.clauses if not isinstance(c, q.Not)]
             negatives = [c.clause for c in node.clauses if isinstance(c, q.Not)]
-            must = [self.compile(c, near) for c in positives] or [self.all()]
-            return self.boolean(must, [], [self.compile(c) for c in negatives])
+            must = [self.compile(c, near, ranked) for c in positives] or [self.all()]
+            return self.boolean(must, [], [self.compile(c, ranked=False) for c in negatives])
         if isinstance(node, q.Or):
-            return self.boolean([], [self.compile(c, near) for c in node.clauses], [])
+            return self.boolean([], [self.compile(c, near, ranked) for c in node.clauses], [])
         if isinstance(node, q.Not):
-            return self.boolean([self.all()], [], [self.compile(node.clause)])
+            return self.boolean([self.all()], [], [self.compile(node.clause, ranked=False)])
         raise TypeError(f"not a query node: {node!r}")
 
     def _fields(self, field_name: str) -> dict[str, float]:
@@ -162,24 +175,26 @@ class QueryCompiler(ABC, Generic[Q]):
             raise ValueError(f"unknown search field {field_name!r}")
         return {field_name: 1.0}
 
-    def _words(self, node: q.Words, near: bool = False) -> Q:
+    def _words(self, node: q.Words, near: NearWords = frozenset(), ranked: bool = True) -> Q:
         """Every word, each as typed, by its stems or romanised key, or (`near`) a near
-        spelling; a title equal to the words, or starting with them, scores most."""
+        spelling; (`ranked`) a title equal to the words, or starting with them, scores most."""
         fields = self._fields(node.field)
         tokens = analyze(node.text)
         query = self._every([self._word(fields, token, near) for token in tokens])
-        if not tokens or node.field not in ("all", "title"):
+        if not ranked or not tokens or node.field not in ("all", "title"):
             return query
         key = " ".join(tokens)
         if len(key) > TITLE_KEY_LENGTH:
             return query
-        title = [
-            self.constant(self.term(TITLE_KEY, key), TITLE_EQUALS_BOOST),
-            self.prefix(TITLE_KEY, key + " ", TITLE_STARTS_BOOST),
-        ]
+        starts = (
+            self.constant(self.term(TITLE_START, key), TITLE_STARTS_BOOST)
+            if len(tokens) <= TITLE_START_WORDS
+            else self.prefix(TITLE_KEY, key + " ", TITLE_STARTS_BOOST)
+        )
+        title = [self.constant(self.term(TITLE_KEY, key), TITLE_EQUALS_BOOST), starts]
         return self.boolean([query], title, [])
 
-    def _word(self, fields: dict[str, float], token: str, near: bool) -> Q:
+    def _word(self, fields: dict[str, float], token: str, near: NearWords) -> Q:
         """One query word in any of `fields`: exact first, then its other forms."""
         options = [self.term(f, token, boost) for f, boost in fields.items()]
         key = romanised_key(token)
@@ -193,7 +208,7 @@ class QueryCompiler(ABC, Generic[Q]):
                 options.append(self.constant(self.boolean([], forms, []), weight))
             if key and key != token:
                 options.append(self.constant(self.term(f, key), weight))
-        distance = fuzzy_distance(token) if near and token.isalpha() else 0
+        distance = fuzzy_distance(token) if token in near and token.isalpha() else 0
         if distance:
             options += [
                 self.constant(self.fuzzy(f, token, distance), boost * FUZZY_WEIGHT)
@@ -237,13 +252,13 @@ class QueryCompiler(ABC, Generic[Q]):
             [self._any_field(fields, lambda f, b, t=t: near(f, t)) for t in analyze(node.text)]
         )
 
-    def _phrase(self, node: q.Phrase) -> Q:
+    def _phrase(self, node: q.Phrase, ranked: bool = True) -> Q:
         tokens = analyze(node.text)
         if not tokens:
             return self.nothing()
         fields = self._fields(node.field)
         if len(tokens) == 1:
-            return self._words(q.Words(node.field, node.text), near=False)
+            return self._words(q.Words(node.field, node.text), ranked=ranked)
         return self.boolean([], [self.phrase(f, tokens, b) for f, b in fields.items()], [])
 
     def facet_filters(
@@ -266,52 +281,74 @@ class QueryCompiler(ABC, Generic[Q]):
         *,
         except_filter: str | None = None,
         with_facet_filters: bool = True,
-        near: bool = False,
+        near: NearWords = frozenset(),
+        ranked: bool = True,
     ) -> Q:
         """The whole query of a search request: text, filters, year range, home library.
 
         `except_filter` leaves one facet's filter out, for counting that facet's other values;
         `with_facet_filters=False` leaves them all out, for an engine that applies them after
-        counting facets (Elasticsearch's post_filter). Neither changes the scores. `near`
-        lets words match near spellings too (the fuzzy fallback, see `search_with_fallback`).
+        counting facets (Elasticsearch's post_filter). Neither changes the scores. The words in
+        `near` match near spellings too (the fuzzy fallback, see `search_with_fallback`).
+        `ranked=False` leaves out every clause that only adds to the score (title and home
+        library boosts): the same works match, for counting facets, which need no order.
         """
-        must = [self.compile(request.query, near)]
+        must = [self.compile(request.query, near, ranked)]
         if with_facet_filters:
             must += self.facet_filters(request, except_filter=except_filter)
         if request.year_from is not None or request.year_to is not None:
             must.append(self.constant(self.year_between(request.year_from, request.year_to), 0.0))
         should = []
-        if request.home_library:
+        if ranked and request.home_library:
             held = self.keyword_in("library", [request.home_library])
             should.append(self.constant(held, HOME_LIBRARY_BOOST))
         return self.boolean(must, should, []) if len(must) > 1 or should else must[0]
 
 
-def has_near_spellings(query: q.Query) -> bool:
-    """Whether `query` has a word that the fuzzy fallback could match by a near spelling."""
-    return any(
-        isinstance(leaf, q.Words)
-        and any(fuzzy_distance(t) and t.isalpha() for t in analyze(leaf.text))
-        for leaf in q.positive_leaves(query)
-    )
+def near_spelling_words(query: q.Query) -> list[q.Words]:
+    """The words of `query` (each with its field) that the fuzzy fallback could match by a
+    near spelling: words of letters long enough to allow an edit, not under a NOT."""
+    found: dict[q.Words, None] = {}
+    for leaf in q.positive_leaves(query):
+        if isinstance(leaf, q.Words):
+            for token in analyze(leaf.text):
+                if fuzzy_distance(token) and token.isalpha():
+                    found[q.Words(leaf.field, token)] = None
+    return list(found)
 
 
 def search_with_fallback(
-    run: Callable[[q.SearchRequest, bool], q.SearchResult], request: q.SearchRequest
+    run: Callable[[q.SearchRequest, NearWords], q.SearchResult], request: q.SearchRequest
 ) -> q.SearchResult:
-    """`run(request, near=False)`; when that finds at most FUZZY_FALLBACK_AT_MOST works, the
-    same request with near spellings, if it finds more (`SearchResult.near_spellings`)."""
-    exact = run(request, False)
-    if (
-        not request.fuzzy_fallback
-        or exact.total > FUZZY_FALLBACK_AT_MOST
-        or not has_near_spellings(request.query)
-    ):
+    """`run(request, near=frozenset())`; when that finds at most FUZZY_FALLBACK_AT_MOST works,
+    the same request with near spellings, if it finds more (`SearchResult.near_spellings`).
+
+    Near spellings are allowed first only for the words that find nothing on their own (a
+    word the catalogue has is most likely spelt as meant, and each near-spelt word costs the
+    engine a walk of its term dictionaries); when every word is found, or that finds nothing,
+    for every word.
+    """
+    exact = run(request, frozenset())
+    if not request.fuzzy_fallback or exact.total > FUZZY_FALLBACK_AT_MOST:
         return exact
-    near = run(request, True)
+    words = near_spelling_words(request.query)
+    if not words:
+        return exact
+    every = frozenset(w.text for w in words)
+    missing = frozenset(w.text for w in words if _finds_nothing(run, w))
+    near = run(request, missing) if missing and missing != every else None
+    if near is None or near.total <= exact.total:
+        near = run(request, every)
     if near.total <= exact.total:
         return exact
     return replace(near, near_spellings=True, exact_total=exact.total)
+
+
+def _finds_nothing(
+    run: Callable[[q.SearchRequest, NearWords], q.SearchResult], word: q.Words
+) -> bool:
+    """Whether one word, as typed or by its other forms, is in no work at all."""
+    return run(q.SearchRequest(word, limit=0, fuzzy_fallback=False), frozenset()).total == 0
 
 
 def facet_groups(request: q.SearchRequest) -> list[tuple[str | None, list[str]]]:

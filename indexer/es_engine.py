@@ -21,6 +21,7 @@ from indexer.engine import (
     EngineError,
     EngineUnavailable,
     IndexDocument,
+    NearWords,
     QueryCompiler,
     SearchEngine,
     facet_groups,
@@ -288,7 +289,7 @@ class ElasticsearchEngine(SearchEngine):
         """
         return search_with_fallback(self._search, request)
 
-    def _search(self, request: q.SearchRequest, near: bool) -> q.SearchResult:
+    def _search(self, request: q.SearchRequest, near: NearWords) -> q.SearchResult:
         self._ensure_index()
         body: dict[str, Any] = {
             "query": self.compiler.request(request, with_facet_filters=False, near=near),

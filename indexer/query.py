@@ -137,3 +137,10 @@ class SearchResult:
     near_spellings: bool = False
     #: with near_spellings, how many works the words as typed found
     exact_total: int | None = None
+
+    @property
+    def total_as_typed(self) -> int:
+        """How many works the words as typed find (near spellings aside)."""
+        return (
+            self.exact_total if self.near_spellings and self.exact_total is not None else self.total
+        )

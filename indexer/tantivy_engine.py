@@ -22,9 +22,11 @@ from indexer.engine import (
     INDEXED_TEXT_FIELDS,
     KEYWORD_FIELDS,
     TITLE_KEY,
+    TITLE_START,
     EngineError,
     EngineUnavailable,
     IndexDocument,
+    NearWords,
     QueryCompiler,
     SearchEngine,
     facet_groups,
@@ -76,6 +78,7 @@ def build_schema() -> tantivy.Schema:
     for name in q.FACET_FIELDS:
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_text_field(TITLE_KEY, tokenizer_name="raw")
+    builder.add_text_field(TITLE_START, tokenizer_name="raw")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_text_field("sort_title", tokenizer_name="raw", fast=True)
     builder.add_text_field("sort_author", tokenizer_name="raw", fast=True)
@@ -244,7 +247,7 @@ class TantivyEngine(SearchEngine):
     def search(self, request: q.SearchRequest) -> q.SearchResult:
         return search_with_fallback(self._search, request)
 
-    def _search(self, request: q.SearchRequest, near: bool) -> q.SearchResult:
+    def _search(self, request: q.SearchRequest, near: NearWords) -> q.SearchResult:
         searcher = self._searcher()
         query = self.compiler.request(request, near=near)
         kwargs: dict[str, Any] = {"offset": request.offset}
@@ -258,15 +261,32 @@ class TantivyEngine(SearchEngine):
             payload = json.loads(stored["payload"][0])
             hits.append(q.Hit(stored["work_id"][0], score, payload))
         total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
-        return q.SearchResult(total, hits, self._facets(searcher, request, total, near))
+        every_hit = request.offset == 0 and total <= len(hits)
+        found_ids = [hit.work_id for hit in hits] if every_hit else None
+        return q.SearchResult(total, hits, self._facets(searcher, request, total, near, found_ids))
 
     def _facets(
-        self, searcher: tantivy.Searcher, request: q.SearchRequest, total: int, near: bool
+        self,
+        searcher: tantivy.Searcher,
+        request: q.SearchRequest,
+        total: int,
+        near: NearWords,
+        found_ids: list[str] | None,
     ) -> dict:
+        """The facet counts of a search; `found_ids`, when the hits are every work it found,
+        lets the facets counted with every filter be counted over those works by id, rather
+        than by running the search's query again (with its stems and near spellings)."""
+        if total == 0:  # nothing found: every facet is empty, no need to ask
+            return {name: [] for name in request.facets}
         parallel = total >= PARALLEL_FACETS_FROM
         jobs: list[tuple[tantivy.Query, list[str]]] = []
         for left_out, names in facet_groups(request):
-            query = self.compiler.request(request, except_filter=left_out, near=near)
+            if left_out is None and found_ids is not None:
+                query = self.compiler.keyword_in("work_id", found_ids)
+            else:  # the same works as the search, without the boosts that only order them
+                query = self.compiler.request(
+                    request, except_filter=left_out, near=near, ranked=False
+                )
             for part in split_facets(names) if parallel else [names]:
                 jobs.append((query, part))
         size = request.facet_size

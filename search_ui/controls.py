@@ -21,6 +21,7 @@ from indexer.query import MatchAll, SearchRequest
 from search_ui import i18n
 from search_ui.extension import fedcat
 from search_ui.links import SEARCH_PAGE, link
+from search_ui.results import facet_value_label
 
 blueprint = Blueprint("controls", __name__)
 
@@ -127,26 +128,12 @@ def _label(choice: tuple[str, str]) -> str:
     return choice[1].casefold()
 
 
-def facet_value_label(facet: str, value: str) -> str:
-    """A facet value as the page shows it: library names, languages and formats in words."""
-    if facet in ("library", "available_at"):
-        partner = fedcat().by_id.get(value)
-        return partner.name if partner else value
-    if facet == "availability":
-        return i18n.status_label(value)
-    if facet == "language":
-        return i18n.language_label(value)
-    if facet == "format":
-        return i18n.format_label(value)
-    return value
-
-
 @blueprint.app_context_processor
 def control_helpers() -> dict[str, Any]:
     """What the controls' templates use (see `search_ui.pages.page_helpers` for the rest)."""
     return {
         "kept_params": lambda: kept_params(request.args),
         "sort_labels": SORT_LABELS,
-        "facet_value_label": facet_value_label,
+        "facet_value_label": lambda facet, value: facet_value_label(facet, value, fedcat().by_id),
         "format_label": i18n.format_label,
     }

@@ -97,8 +97,8 @@ class Fedcat:
         search = search_request_from_params(params, known_libraries=set(self.by_id))
         result = self.engine.search(search)
         typed = single_value(params, "q") or ""
-        suggestion = spelling_suggestion(self.engine, search, typed, result.total)
-        return search, search_response(search, result, suggestion)
+        suggestion = spelling_suggestion(self.engine, search, typed, result)
+        return search, search_response(search, result, suggestion, self.by_id)
 
 
 def fedcat() -> Fedcat:

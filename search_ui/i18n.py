@@ -19,7 +19,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel, force_locale, get_translations, lazy_gettext
+from flask_babel import Babel, force_locale, get_locale, get_translations, lazy_gettext
 from werkzeug.datastructures import LanguageAccept, MultiDict
 
 from indexer.languages import language_name as language_name_of
@@ -120,8 +120,10 @@ def format_label(format_code: str) -> str:
 
 
 def language_label(code: str) -> str:
-    """'fre' → 'French' / '法语' in the page's language (names from langcodes' CLDR data)."""
-    return language_name_of(code, interface_language())
+    """'fre' → 'French' / '法语' in the page's language (names from langcodes' CLDR data);
+    the language is the request's locale, chosen once a request by Flask-Babel."""
+    locale = get_locale()
+    return language_name_of(code, locale.language if locale else DEFAULT_LANGUAGE)
 
 
 @cache

@@ -349,6 +349,22 @@ def _holding_schema() -> dict[str, Any]:
     return json_schema(HoldingRow)
 
 
+def _facet_value_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "value": {"type": "string"},
+            "label": {
+                "type": "string",
+                "description": "The value as the page shows it, in the interface language: "
+                "a library's name, a language's or format's name.",
+            },
+            "count": {"type": "integer"},
+        },
+        "required": ["value", "label", "count"],
+    }
+
+
 def _result_schemas() -> dict[str, Any]:
     summary = {
         "type": "object",
@@ -359,7 +375,12 @@ def _result_schemas() -> dict[str, Any]:
             "contributors": _STRING_LIST,
             "year": {"type": ["integer", "null"]},
             "format": {"type": "string"},
-            "language": {"type": "string"},
+            "language": {"type": "string", "description": "MARC language code, e.g. fre."},
+            "language_name": {
+                "type": "string",
+                "description": "The language's name in the interface language (lang, "
+                "Accept-Language), as the page shows it: French, 法语.",
+            },
             "isbns": _STRING_LIST,
             "libraries": _STRING_LIST,
             "available": {"type": "boolean"},
@@ -386,13 +407,7 @@ def _result_schemas() -> dict[str, Any]:
                     "type": "object",
                     "additionalProperties": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "value": {"type": "string"},
-                                "count": {"type": "integer"},
-                            },
-                        },
+                        "items": _facet_value_schema(),
                     },
                 },
             },

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from indexer.engine import SearchEngine
-from indexer.query import MatchAll, Phrase, SearchRequest, Words, positive_leaves
+from indexer.query import MatchAll, Phrase, SearchRequest, SearchResult, Words, positive_leaves
 from indexer.suggest import completions, correction
 from indexer.text import analyze, term_spans
 from search_ui.query_parser import BadQuery, parse_query
@@ -24,21 +24,21 @@ MAX_AUTOCOMPLETE = 20
 
 
 def spelling_suggestion(
-    engine: SearchEngine, search: SearchRequest, typed: str, total: int
+    engine: SearchEngine, search: SearchRequest, typed: str, result: SearchResult
 ) -> dict[str, Any] | None:
     """``{"q": corrected query, "total": works it finds}``, or None.
 
-    Looked for only when the words as typed found at most `SUGGEST_AT_MOST` works: `total`,
-    what the search showed, may count near spellings (the engines' fuzzy fallback), so the
-    words as typed are counted again. Every word is looked up; the corrected query keeps
-    the search's filters and must find more works than the words as typed.
+    Looked for only when the words as typed found at most `SUGGEST_AT_MOST` works (what
+    `result`, the search's result, says they found: near spellings of the engines' fuzzy
+    fallback aside). Every word is looked up; the corrected query keeps the search's
+    filters and must find more works than the words as typed.
     """
     if isinstance(search.query, MatchAll):
         return None
-    as_typed = replace(search, offset=0, limit=0, facets=(), fuzzy_fallback=False)
-    total = engine.search(as_typed).total
+    total = result.total_as_typed
     if total > SUGGEST_AT_MOST:
         return None
+    as_typed = replace(search, offset=0, limit=0, facets=(), fuzzy_fallback=False)
     replacements: dict[str, str] = {}
     looked_up: set[str] = set()
     for leaf in positive_leaves(search.query):

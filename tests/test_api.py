@@ -104,6 +104,25 @@ def test_facet_counts_and_filter(client):
     assert [w["title"] for w in filtered["results"]] == ["Crime and punishment"]
 
 
+def test_search_api_names_languages_formats_and_libraries_beside_their_codes(client):
+    body = client.get("/api/v1/search?q=crime").get_json()
+    work = body["results"][0]
+    assert (work["language"], work["language_name"]) == ("eng", "English")
+    assert {b["value"]: b["label"] for b in body["facets"]["library"]} == {
+        "north": "North City Library",
+        "south": "South University Library",
+        "east": "East County",
+    }
+    assert [(b["value"], b["label"]) for b in body["facets"]["language"]] == [("eng", "English")]
+    assert [(b["value"], b["label"]) for b in body["facets"]["format"]] == [("book", "Book")]
+
+
+def test_search_api_names_languages_in_the_asked_interface_language(client):
+    body = client.get("/api/v1/search?q=crime&lang=zh").get_json()
+    assert body["results"][0]["language_name"] == "英语"
+    assert body["facets"]["language"][0] == {"value": "eng", "label": "英语", "count": 1}
+
+
 def test_work_by_id_and_unknown_work_is_json_404(client):
     hit = client.get("/api/v1/search?q=idiot").get_json()["results"][0]
     work = client.get(f"/api/v1/works/{hit['id']}").get_json()

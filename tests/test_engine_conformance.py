@@ -330,3 +330,57 @@ def test_filtered_facets_and_hits_agree_with_several_filters(shelf):
     assert dict(result.facets["library"]) == {"north": 2, "east": 1}
     assert dict(result.facets["language"]) == {"rus": 1, "chi": 1, "fre": 1}
     assert dict(result.facets["format"]) == {"book": 2}
+
+
+def test_facets_count_the_same_works_whatever_ranks_them(shelf):
+    facets = ("library", "format", "language")
+    plain = search(shelf, Words("all", "peace"), facets=facets)
+    ranked = search(shelf, Words("all", "war and peace"), facets=facets, home_library="south")
+    assert plain.total == 2
+    assert dict(plain.facets["library"]) == {"north": 1, "south": 1}
+    assert ranked.total == 1
+    assert dict(ranked.facets["library"]) == {"north": 1}
+    held = search(shelf, Words("all", "peace"), facets=facets, home_library="south")
+    assert held.facets == plain.facets
+    assert held.hits[0].work_id == "w2"
+
+
+def test_a_search_finding_nothing_has_every_asked_facet_empty(shelf):
+    found = search(shelf, Words("all", "qqqxz"), facets=("library", "format"))
+    assert found.total == 0
+    assert found.facets == {"library": [], "format": []}
+
+
+def test_facets_of_a_page_showing_every_found_work_equal_those_of_a_partial_page(shelf):
+    facets = ("library", "format", "language", "decade")
+    for query in (MatchAll(), Words("all", "peace"), Words("all", "history")):
+        every = shelf.search(SearchRequest(query, facets=facets, limit=20))
+        partial = shelf.search(SearchRequest(query, facets=facets, limit=1))
+        assert every.total == partial.total > len(partial.hits)
+        assert every.facets == partial.facets
+
+
+def _typo_shelf(engine):
+    engine.upsert(
+        [
+            doc("silver", record("north", "a", "The silver lining", year=2001)),
+            doc("sliver", record("north", "b", "A sliver of light", year=2002)),
+            doc("clouds", record("north", "c", "Clouds over the lining", year=2003)),
+        ]
+    )
+    engine.commit()
+    return engine
+
+
+def test_the_fallback_near_spells_the_word_the_catalogue_lacks(engine):
+    found = search(_typo_shelf(engine), Words("all", "sliver ligth"))
+    assert found.near_spellings and found.exact_total == 0
+    assert [h.work_id for h in found.hits] == ["sliver"]
+
+
+def test_the_fallback_near_spells_every_word_when_that_alone_finds_nothing(engine):
+    # "sliver" is in the catalogue (another title), "linnig" is not: near-spelling only
+    # "linnig" finds nothing, so every word may be near-spelt and the silver lining is found
+    found = search(_typo_shelf(engine), Words("all", "sliver linnig"))
+    assert found.near_spellings
+    assert found.hits[0].work_id == "silver"

@@ -72,6 +72,15 @@ def test_search_holdings_validate_against_the_holding_schema(client):
     assert holding["required"] == sorted(HoldingRow.__annotations__)
 
 
+def test_search_answers_validate_against_the_openapi_search_schema(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    schema = resolved(document, document["components"]["schemas"]["SearchResponse"])
+    for query in ("jazz", "zzzzqqq", "title:jazz&f.language=eng", "jazz&lang=zh"):
+        body = client.get(f"/api/v1/search?q={query}").get_json()
+        jsonschema.validate(body, schema)
+    assert all(b["label"] for b in body["facets"]["language"])
+
+
 def test_a_wrong_answer_does_not_validate():
     schema = json_schema(HoldingRow)
     row = {name: "" for name in HoldingRow.__annotations__} | {"status": "lost"}

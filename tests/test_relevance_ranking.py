@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.documents import title_starts
+from indexer.engine import TITLE_START_WORDS
 from indexer.text import analyze
 from search_ui.request_params import search_request_from_params
 from tests.fixtures.real_records import mapped_records
@@ -59,3 +61,24 @@ def test_the_first_words_of_a_title_rank_titles_starting_with_them_first(real_ca
             continue  # the words end in punctuation that the title key keeps apart
         first = analyze(found.hits[0].payload["title"])
         assert first[: len(typed)] == typed, (start, found.hits[0].payload["title"])
+
+
+def test_title_starts_are_exactly_the_starts_a_title_key_continues_after(records):
+    keys = sorted({" ".join(analyze(r.title)) for r in records if analyze(r.title)})
+    for key in keys:
+        words = key.split(" ")
+        starts = set(title_starts([key]))
+        assert len(starts) == min(len(words) - 1, TITLE_START_WORDS)
+        for count in range(1, len(words) + 1):
+            start = " ".join(words[:count])
+            continues = key.startswith(start + " ") and count <= TITLE_START_WORDS
+            assert (start in starts) == continues, (key, start)
+
+
+def test_a_query_longer_than_the_indexed_starts_still_ranks_its_title_first(real_catalog, records):
+    long_titles = [r.title for r in records if len(analyze(r.title)) > TITLE_START_WORDS + 1]
+    assert long_titles
+    for title in long_titles[:5]:
+        start = " ".join(analyze(title)[: TITLE_START_WORDS + 1])
+        found = real_catalog.engine.search(search_request_from_params({"q": start}))
+        assert analyze(found.hits[0].payload["title"])[: TITLE_START_WORDS + 1] == start.split()

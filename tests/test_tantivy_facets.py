@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from indexer import tantivy_engine
@@ -73,3 +75,11 @@ def test_facets_are_split_in_two_groups_of_about_equal_cost():
     assert not {"subject_facet", "library"} <= set(groups[0])
     assert not {"subject_facet", "library"} <= set(groups[1])
     assert split_facets(["format"]) == [["format"]]
+
+
+@pytest.mark.parametrize("request_", REQUESTS, ids=["everything", "one word", "two filters"])
+def test_counting_over_the_found_works_by_id_gives_the_counts_of_the_query(shelf, request_):
+    shown = shelf.search(replace(request_, limit=1000))  # every found work is a hit
+    partial = shelf.search(replace(request_, limit=5))  # facets counted by the query
+    assert len(shown.hits) == shown.total == partial.total > 5
+    assert shown.facets == partial.facets
