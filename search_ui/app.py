@@ -65,6 +65,9 @@ def create_app(
     (the registry named by `settings` when None)."""
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    # "//" in a path is a 404 with the usual error answer (JSON on the API), not werkzeug's
+    # HTML redirect to the merged path (a path segment that was "%2F" would otherwise move)
+    app.url_map.merge_slashes = False
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
             app.wsgi_app, x_for=settings.trusted_proxies

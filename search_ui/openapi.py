@@ -6,6 +6,7 @@ from typing import Any
 
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
+from search_ui.openapi_exports import export_paths
 from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
 from search_ui.schemas import json_schema
 
@@ -154,6 +155,7 @@ def openapi_document(
             "/api/v1/search": _search_path(max_per_page, max_results),
             "/api/v1/works/{work_id}": _work_path(),
             "/api/v1/autocomplete": _autocomplete_path(max_autocomplete_length, max_autocomplete),
+            **export_paths(),
             **_service_paths(),
             **ill_paths(),
         },
