@@ -21,6 +21,7 @@ from harvester.runner import harvest
 from indexer.catalog import Catalog
 from indexer.marc import marc_to_record
 from indexer.model import Record
+from indexer.overrides import resolve_redirect
 from tests.fixtures.builders import embedded_catalog
 from tests.fixtures.oai_faults import _marc_file, marc_records
 
@@ -94,8 +95,11 @@ def mapped_marc(n: int, to: Partner, record: ProviderRecord) -> Record:
 
 
 def holders(catalog: Catalog, work_id: str) -> set[str] | None:
-    """The libraries holding a work in the engine's document; None when it has no document."""
-    document = catalog.engine.get(work_id)
+    """The libraries holding a work in the engine's document; None when it has no document.
+
+    A work whose smallest record left takes the next one's id, and the old id redirects to it
+    (stable work ids, tests/test_stable_work_ids.py): the work is followed there."""
+    document = catalog.engine.get(resolve_redirect(catalog.db, work_id) or work_id)
     return None if document is None else {h["library_id"] for h in document["holdings"]}
 
 
