@@ -18,6 +18,7 @@ from config.settings import (
     markdown_table,
 )
 from fedcat.context import _engine_errors, _open_catalog, _partners, _settings
+from fedcat.import_cli import import_files
 from fedcat.libraries_cli import libraries
 from fedcat.works_cli import works
 from ill.cli import register as register_ill
@@ -323,6 +324,7 @@ register_ill(main)
 
 main.add_command(works)
 main.add_command(libraries)
+main.add_command(import_files)
 
 if __name__ == "__main__":
     main()

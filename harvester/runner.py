@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,6 +29,7 @@ from harvester.errors import (
     RemovalHeld,
     UnknownSet,
 )
+from harvester.protocol import Identity, Page
 from harvester.removal import RemovalGuard
 from harvester.report import PartnerReport, Progress, RunReport, no_progress
 from harvester.sink import HarvestedRecord, RecordSink, Rejection
@@ -39,6 +41,27 @@ DEFAULT_POLICY = RetryPolicy()
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+class RecordSource(Protocol):
+    """Where a partner's run reads its list: its OAI-PMH server (`OAIClient`), or files
+    (`indexer.record_files.FileSource`, for `fedcat import`)."""
+
+    retries: int
+
+    async def identify(self) -> Identity: ...
+
+    async def sets(self) -> list[tuple[str, str]]: ...
+
+    def list_records(
+        self,
+        prefix: str,
+        *,
+        set_spec: str = "",
+        from_date: str | None = None,
+        until: str | None = None,
+        resumption_token: str | None = None,
+    ) -> AsyncIterator[Page]: ...
 
 
 @dataclass
@@ -110,6 +133,45 @@ async def harvest(
                 )
 
         report.partners = list(await asyncio.gather(*(one(p) for p in partners)))
+    return await _finish(report, shared)
+
+
+async def harvest_source(
+    partner: Partner,
+    source: RecordSource,
+    sink: RecordSink,
+    checkpoints: Checkpoints,
+    *,
+    full: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    removal: RemovalGuard | None = None,
+    stop: Stop | None = None,
+) -> RunReport:
+    """One partner's run over `source` rather than its OAI-PMH server (`fedcat import`):
+    the same plan, checkpoints, resumption, full-run sweep under `removal` and run report
+    as `harvest`. A token `source` rejects (other files than the unfinished run's) starts
+    its list again once."""
+    report = RunReport(new_run_id())
+    shared = _Shared(
+        sink,
+        checkpoints,
+        asyncio.Lock(),
+        progress or no_progress,
+        batch_size,
+        1,
+        removal or RemovalGuard(),
+        stop or Stop(),
+    )
+    report.partners = [
+        await _harvest_partner(partner, source, shared, report.run_id, full, None, None)
+    ]
+    return await _finish(report, shared)
+
+
+async def _finish(report: RunReport, shared: _Shared) -> RunReport:
+    """Close the run and write its report beside the checkpoints."""
+    checkpoints = shared.checkpoints
     report.finished = time.time()
     report.interrupted = shared.stop.reason
     summary = report.to_dict()
@@ -138,7 +200,7 @@ def _plan(
 
 async def _harvest_partner(
     partner: Partner,
-    client: OAIClient,
+    client: RecordSource,
     shared: _Shared,
     run_id: str,
     full: bool,
@@ -211,7 +273,7 @@ async def _sweep(partner: Partner, shared: _Shared, report: PartnerReport, run_i
         report.swept = await asyncio.to_thread(shared.sink.sweep, partner, run_id)
 
 
-async def _check_set(partner: Partner, client: OAIClient) -> None:
+async def _check_set(partner: Partner, client: RecordSource) -> None:
     """Stop this partner before its harvest if ListSets does not offer its configured set
     (a typo in the registry would otherwise harvest nothing, or fail far from the cause)."""
     offered = [spec for spec, _ in await client.sets()]
@@ -221,7 +283,7 @@ async def _check_set(partner: Partner, client: OAIClient) -> None:
 
 async def _page_through(
     partner: Partner,
-    client: OAIClient,
+    client: RecordSource,
     shared: _Shared,
     report: PartnerReport,
     start: str | None,

@@ -6,6 +6,7 @@ DIAGNOSTIC_PREFIX = "info:srw/diagnostic/1/"
 #: The diagnostics fedcat sends, and their messages (from the SRU diagnostics list).
 MESSAGES = {
     1: "General system error",
+    2: "System temporarily unavailable",
     4: "Unsupported operation",
     5: "Unsupported version",
     6: "Unsupported parameter value",

@@ -296,6 +296,18 @@ def _diagnostics(root, ns: str, legacy: bool, diagnostics: list[SruDiagnostic]) 
         sub(element, f"{{{diag_ns}}}message", diagnostic.message)
 
 
+def unavailable_response(params: Mapping[str, list[str]], details: str) -> bytes:
+    """A searchRetrieve answer of diagnostic 2 (system temporarily unavailable), in the SRU
+    version asked for: what /sru says when a client is over the rate limit."""
+    legacy = single_or_none(params, "version") in ("1.1", "1.2")
+    ns = SRU12_NS if legacy else SRU20_NS
+    root = etree.Element(f"{{{ns}}}searchRetrieveResponse", nsmap={"sru": ns})
+    sub(root, f"{{{ns}}}version", "1.2" if legacy else "2.0")
+    sub(root, f"{{{ns}}}numberOfRecords", "0")
+    _diagnostics(root, ns, legacy, [SruDiagnostic(2, details)])
+    return _document(root)
+
+
 def _document(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 

@@ -33,6 +33,7 @@ from search_ui import (
     signin,
     sru,
     staff,
+    unapi,
 )
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
@@ -47,6 +48,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     sru.blueprint,
     oai.blueprint,
     discovery.blueprint,
+    unapi.blueprint,
     signin.blueprint,
     patron.blueprint,
     staff.blueprint,

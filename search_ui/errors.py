@@ -26,6 +26,8 @@ from accounts.errors import (
 )
 from ill.errors import IllError
 from indexer.engine import EngineError, EngineUnavailable
+from outward.oai import refusal_document
+from outward.sru import unavailable_response
 from search_ui.auth import forget_stale_session
 from search_ui.extension import fedcat
 from search_ui.query_parser import BadQuery
@@ -89,8 +91,19 @@ def unavailable(exc: EngineUnavailable) -> Response:
 
 @blueprint.app_errorhandler(RateLimitExceeded)
 def too_many_requests(exc: RateLimitExceeded) -> Response:
-    response = error(429, "Too many requests from this client. Please wait and try again.")
-    response.headers["Retry-After"] = str(retry_after(fedcat().limiter))
+    """A 429 with Retry-After; /sru and /oai say it in their protocol's form."""
+    wait = retry_after(fedcat().limiter)
+    message = f"Too many requests from this client. Please wait {wait} s and try again."
+    if request.path == "/sru":
+        params = request.args.to_dict(flat=False)
+        body = unavailable_response(params, message)
+        response = Response(body, 429, content_type="application/xml; charset=utf-8")
+    elif request.path == "/oai":
+        body = refusal_document(request.base_url, message)
+        response = Response(body, 429, content_type="text/xml; charset=utf-8")
+    else:
+        response = error(429, "Too many requests from this client. Please wait and try again.")
+    response.headers["Retry-After"] = str(wait)
     return response
 
 

@@ -217,3 +217,20 @@ def test_fuzzed_cql_and_parameters_never_answer_5xx(sru, query, start, schema, v
     response = client.get("/sru", query_string={k: v for k, v in params.items() if v})
     assert response.status_code == 200
     etree.fromstring(response.get_data())
+
+
+def test_a_client_over_the_rate_limit_gets_an_sru_diagnostic_in_its_version(engine, tmp_path):
+    with union_app(engine, tmp_path, count=3, rate_limit="1/minute") as app:
+        client = app.test_client()
+        assert client.get("/sru?query=jazz").status_code == 200
+        refused = client.get("/sru?query=jazz&version=1.2&operation=searchRetrieve")
+        again = client.get("/sru?query=jazz")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.mimetype == "application/xml"
+    tree = etree.fromstring(refused.get_data())
+    assert tree.tag == f"{{{SRU12}}}searchRetrieveResponse"
+    assert diagnostic(tree) == "info:srw/diagnostic/1/2"
+    assert "Too many requests" in etree.tostring(tree, encoding="unicode")
+    newer = etree.fromstring(again.get_data())
+    assert newer.tag.endswith("}searchRetrieveResponse") and SRU12 not in newer.tag
+    assert diagnostic(newer) == "info:srw/diagnostic/1/2"
