@@ -22,7 +22,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -172,7 +172,7 @@ def _requests(world: World, count: int, rng: random.Random) -> list[SimRequest]:
 class BlindLoad:
     """Mixed into a store for the naive router: the service sees no active load."""
 
-    def open_load(self) -> dict[str, tuple[int, int]]:
+    def open_load(self, libraries: Collection[str] | None = None) -> dict[str, tuple[int, int]]:
         return {}
 
 
