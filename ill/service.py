@@ -92,15 +92,17 @@ class IllService:
         now = self._clock()
         self._check_new_request(patron, work_id, service, citation, needed_by, now)
         self._refuse_own_shelf(patron, holdings)
-        self._refuse_duplicate(patron, work_id)
         holders = holding_libraries(holdings, patron.library_id)  # all a placement reads of
-        rules = self.store.rules(holders)
-        received = self.store.received_since(_day_start(now), holders)
+        with self.store.reading():
+            self._refuse_duplicate(patron, work_id)
+            rules = self.store.rules(holders)
+            received = self.store.received_since(_day_start(now), holders)
+            load = self.store.open_load(holders)
         rota = build_rota(
             holdings,
             patron.library_id,
             rules=rules,
-            load=self.store.open_load(holders),
+            load=load,
             received_today=received,
             today=now.date(),
         )
@@ -236,9 +238,10 @@ class IllService:
         (`rules` and `received` as just read, when the caller has them: placing reads once)."""
         request.lender = None
         waiting = [entry.library_id for entry in request.rota[request.rota_position + 1 :]]
-        rules = self.store.rules(waiting) if rules is None else rules
-        if received is None:
-            received = self.store.received_since(_day_start(now), waiting)
+        with self.store.reading():
+            rules = self.store.rules(waiting) if rules is None else rules
+            if received is None:
+                received = self.store.received_since(_day_start(now), waiting)
         while request.rota_position + 1 < len(request.rota):
             request.rota_position += 1
             entry = request.rota[request.rota_position]

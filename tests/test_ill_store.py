@@ -267,3 +267,17 @@ def test_sqlite_store_uses_wal_with_normal_sync(store):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_reads_inside_one_reading_block_share_one_connection(store):
+    """A placement's four reads take one pool checkout (on PostgreSQL each checkout is a
+    ping and a reset); a write inside the block still commits on its own."""
+    checkouts: list[int] = []
+    sa.event.listen(store.engine, "checkout", lambda *_: checkouts.append(1))
+    with store.reading():
+        assert store.find(patron_ref="north:P1", work_id="w1", open_only=True) == []
+        store.rules(["south"]), store.open_load(["south"]), store.received_since(NOW, ["south"])
+        assert len(checkouts) == 1
+        placed(store)
+    assert store.get("ill-1").version == 1
+    assert len(checkouts) == 3  # the block's, the create's, the get's
