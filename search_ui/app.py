@@ -17,7 +17,19 @@ from config.partners import Partner, load_registry
 from config.settings import Settings
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
-from search_ui import api, auth, controls, errors, i18n, ill_api, pages, patron, signin, staff
+from search_ui import (
+    api,
+    auth,
+    controls,
+    copies,
+    errors,
+    i18n,
+    ill_api,
+    pages,
+    patron,
+    signin,
+    staff,
+)
 from search_ui.extension import EXTENSION, Fedcat
 from search_ui.ratelimit import limit_api
 
@@ -30,6 +42,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     signin.blueprint,
     patron.blueprint,
     staff.blueprint,
+    copies.blueprint,
     ill_api.blueprint,
 )
 

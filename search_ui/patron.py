@@ -36,6 +36,7 @@ from ill.states import Action, Role, State, allowed_actions
 from indexer.payloads import HoldingRow, WorkPayload
 from search_ui import ill_labels
 from search_ui.auth import current_account, require
+from search_ui.copies import patron_copy
 from search_ui.extension import fedcat
 from search_ui.links import link
 from search_ui.request_params import is_work_id
@@ -218,6 +219,7 @@ def request_view(req: Request) -> dict[str, Any]:
         "service": ill_labels.service_label(req.service),
         "lender": ill_labels.lender_of(req),
         "can_cancel": Action.Cancel in allowed_actions(req.state, Role.patron, req.service),
+        "scan": patron_copy(req),
         "timeline": [
             {
                 "event": event,

@@ -18,11 +18,13 @@ from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from accounts.model import Account
+from ill.copies import ContuCheck
 from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFound
 from ill.model import Actor, LendingRules, Request, RotaEntry, TimelineEvent
 from ill.service import CANNOT_SUPPLY_REASONS
 from ill.states import Action, Role, allowed_actions
 from search_ui.auth import current_account, require
+from search_ui.copies import can_upload, contu_warning
 from search_ui.extension import fedcat
 from search_ui.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from search_ui.links import link
@@ -87,6 +89,8 @@ class Card:
     due_default: str = ""
     patron_card: str = ""  # only on the borrowing library's pages
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    can_upload: bool = False  # the lender's page offers the scan upload (a Copy to deliver)
+    contu: ContuCheck | None = None  # for borrowing staff: this journal's count, past the limit
 
 
 def _staff() -> Account:
@@ -110,7 +114,7 @@ def _load(request_id: str, library_id: str) -> tuple[Request, Role]:
 
 
 def _rules(library_id: str) -> LendingRules:
-    return fedcat().ill.store.rules().get(library_id) or LendingRules(library_id)
+    return fedcat().ill.store.rules([library_id]).get(library_id) or LendingRules(library_id)
 
 
 def _due_default(found: Request, actions: list[Action]) -> str:
@@ -184,7 +188,10 @@ def detail(request_id: str) -> str:
     found, role = _load(request_id, library)
     shown = card(found, role)
     shown.timeline = timeline_rows(fedcat().ill.store.timeline(found.id), role)
-    return _render("staff/detail.html", card=shown, library=library)
+    shown.can_upload = can_upload(found, role, shown.actions)
+    shown.contu = contu_warning(found, role)
+    max_mb = fedcat().settings.copy_max_mb
+    return _render("staff/detail.html", card=shown, library=library, copy_max_mb=max_mb)
 
 
 def _details(action: Action) -> dict[str, Any]:
