@@ -225,6 +225,7 @@ def request_view(req: Request) -> dict[str, Any]:
                 "event": event,
                 "who": ill_labels.role_label(event.role),
                 "what": ill_labels.action_label(event.action),
+                "why": ill_labels.reason_label(event.reason),
             }
             for event in ill.store.timeline(req.id)
         ],

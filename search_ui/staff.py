@@ -23,6 +23,7 @@ from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFo
 from ill.model import Actor, LendingRules, Request, RotaEntry, TimelineEvent
 from ill.service import CANNOT_SUPPLY_REASONS
 from ill.states import Action, Role, allowed_actions
+from search_ui import ill_labels
 from search_ui.auth import current_account, require
 from search_ui.copies import can_upload, contu_warning
 from search_ui.extension import fedcat
@@ -143,11 +144,11 @@ def timeline_rows(events: list[TimelineEvent], role: Role) -> list[dict[str, Any
                 "at": event.at.strftime("%Y-%m-%d %H:%M UTC"),
                 "actor": "" if hidden else event.actor,
                 "role": ROLE_LABELS.get(event.role.value, event.role.value),
-                "action": event.action.value,
-                "from": event.from_state.name if event.from_state else "",
-                "to": event.to_state.name,
+                "action": ill_labels.staff_event_label(event.action),
+                "from": ill_labels.staff_state_label(event.from_state) if event.from_state else "",
+                "to": ill_labels.staff_state_label(event.to_state),
                 "lender": event.lender or "",
-                "reason": event.reason,
+                "reason": ill_labels.reason_label(event.reason),
                 "note": event.note,
             }
         )
@@ -160,6 +161,8 @@ def _render(template: str, **context: Any) -> str:
         partners=fedcat().partners,
         action_labels=ACTION_LABELS,
         reason_labels=REASON_LABELS,
+        state_label=ill_labels.staff_state_label,
+        service_label=ill_labels.service_label,
         **context,
     )
 

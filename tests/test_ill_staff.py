@@ -154,7 +154,9 @@ def test_cannot_supply_passes_the_request_on_and_the_reason_is_shown(web):
     moved = web.get(placed.id)
     assert moved.lender == other(first)
     html = web.staff("north", "b1").get(f"/staff/requests/{placed.id}").get_data(as_text=True)
-    assert "PoorCondition" in html and "spine broken" in html
+    assert "Damaged: spine broken" in html and "PoorCondition" not in html
+    mine = web.patron().get("/my/requests").get_data(as_text=True)  # the patron's timeline too
+    assert "Damaged: spine broken" in mine and "PoorCondition" not in mine
     assert moved.rota[1].reason in html  # the reason for the next lender's place
 
 
@@ -246,6 +248,32 @@ def test_no_patron_data_reaches_the_logs(web, caplog):
     assert caplog.records, "the app logged something to check"
     for text in (PATRON_CARD, PATRON_NAME, "ada@example.org"):
         assert text not in caplog.text
+
+
+def test_statuses_steps_and_reasons_read_as_words_not_codes(web):
+    """The pull slip, the queues and the timeline say "Shipped — in transit", not
+    "Loaned/in_transit"; in Chinese too."""
+    placed = web.place()
+    lender, borrower = web.staff(placed.lender, "l1"), web.staff("north", "b1")
+    html = lender.get("/staff/lending").get_data(as_text=True)
+    assert "Sent — awaiting the lender&#39;s answer" in html and "Loan" in html
+    post_action(lender, "/staff/lending", placed, "WillSupply")
+    post_action(lender, "/staff/lending", web.get(placed.id), "Shipped", due_date="2099-01-31")
+    pages = {
+        "slip": lender.get("/staff/lending").get_data(as_text=True),
+        "borrowing": borrower.get("/staff/borrowing").get_data(as_text=True),
+        "detail": borrower.get(f"/staff/requests/{placed.id}").get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        assert "Shipped — in transit" in html, name
+        for code in ("Loaned/in_transit", "RequestReceived", "WillSupply/with_lender"):
+            assert code not in html.replace('value="WillSupply"', ""), (name, code)
+    detail = pages["detail"]
+    for words in ("Request placed", "Sent to the lender", "Will supply", "Shipped"):
+        assert f"<td>{words}</td>" in detail
+    assert ">SendToLender<" not in detail and "None/routing" not in detail
+    zh = borrower.get(f"/staff/requests/{placed.id}?lang=zh").get_data(as_text=True)
+    assert "已寄出 — 运输中" in zh and "Loaned/in_transit" not in zh
 
 
 def test_the_pages_in_chinese(web_sqlite):
