@@ -213,6 +213,7 @@ YEAR_ROWS = (
     ("max_lent", "most loans lent by one library"),
     ("service_seconds", "seconds inside IllService"),
     ("routing_seconds", "  of which routing (place, pass on)"),
+    ("routing_cpu_seconds", "  routing: CPU seconds of this process"),
     ("wall_seconds", "wall seconds for the year"),
 )
 
