@@ -90,6 +90,8 @@ class Card:
     due_default: str = ""
     patron_card: str = ""  # only on the borrowing library's pages
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    #: on the lender's pull slip only, when the borrowing library chose to print it
+    patron_name: str = ""
     can_upload: bool = False  # the lender's page offers the scan upload (a Copy to deliver)
     contu: ContuCheck | None = None  # for borrowing staff: this journal's count, past the limit
 
@@ -172,7 +174,23 @@ def _render(template: str, **context: Any) -> str:
 def lending() -> str:
     library = _staff().library_id
     cards = [card(found, Role.lender) for found in fedcat().ill.lending_queue(library)]
+    _print_patron_names(cards)
     return _render("staff/lending.html", cards=cards, library=library)
+
+
+def _print_patron_names(cards: list[Card]) -> None:
+    """Names on the pull slips of the borrowing libraries that chose to print them (their
+    lending rules, `fedcat libraries rules LIB --print-patron-names`); nothing else."""
+    borrowers = {c.request.borrowing_library for c in cards}
+    printing = {
+        lib for lib, r in fedcat().ill.store.rules(borrowers).items() if r.print_patron_names
+    }
+    for shown in cards:
+        if shown.request.borrowing_library not in printing:
+            continue
+        library, _, card_number = shown.request.patron_ref.partition(":")
+        found = fedcat().accounts.store.find_patron(library, card_number)
+        shown.patron_name = found[0].name if found is not None else ""
 
 
 @blueprint.get("/borrowing")

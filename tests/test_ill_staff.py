@@ -298,3 +298,49 @@ def test_the_pages_in_chinese(web_sqlite):
     assert answer.headers["Location"] == "/staff/lending?lang=zh"
     borrowing = web.staff("north", "b1").get("/staff/borrowing?lang=zh").get_data(as_text=True)
     assert "借入请求" in borrowing and "轮转顺序" in borrowing
+
+
+def test_patron_names_reach_the_lender_only_on_the_slip_and_only_if_the_borrower_prints_them(web):
+    """Privacy: the lender sees the borrowing library and the request id, never the patron —
+    unless the borrowing library (not the lender) chose to print names on slips (`fedcat
+    libraries rules LIB --print-patron-names`); then the name, and only the name, is on the
+    pull slip of the lending queue, nowhere else: not the request's page, not the API."""
+    from click.testing import CliRunner
+
+    from fedcat.libraries_cli import libraries
+
+    web.patron()  # the patron's account, with the name the slip would print
+    placed = web.place()
+    lender = web.staff(placed.lender, "l1")
+    token = web.shared.accounts.create_token(placed.lender, "lender's discovery layer").secret
+    api = web.client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    db = web.shared.settings.database_location
+
+    def lender_sees() -> dict[str, str]:
+        return {
+            "slip": lender.get("/staff/lending").get_data(as_text=True),
+            "request page": lender.get(f"/staff/requests/{placed.id}").get_data(as_text=True),
+            "api": api.get(f"/api/v1/ill/requests/{placed.id}", headers=bearer).get_data(
+                as_text=True
+            ),
+            "api list": api.get("/api/v1/ill/requests", headers=bearer).get_data(as_text=True),
+        }
+
+    def rules(*args: str) -> None:
+        done = CliRunner().invoke(libraries, ["--db", db, "rules", *args])
+        assert done.exit_code == 0, done.output
+
+    for shown in lender_sees().values():  # off by default
+        assert PATRON_NAME not in shown and PATRON_CARD not in shown
+    rules(placed.lender, "--print-patron-names")  # the lender's own choice prints nothing
+    assert PATRON_NAME not in lender_sees()["slip"]
+    rules("north", "--print-patron-names")
+    seen = lender_sees()
+    assert PATRON_NAME in seen["slip"]
+    for where in ("request page", "api", "api list"):
+        assert PATRON_NAME not in seen[where], where
+    for shown in seen.values():
+        assert PATRON_CARD not in shown and "ada@example.org" not in shown
+    rules("north", "--no-print-patron-names")
+    assert PATRON_NAME not in lender_sees()["slip"]

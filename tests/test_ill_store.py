@@ -210,7 +210,7 @@ def test_lending_rules_round_trip_and_replace(store):
 def test_schema_from_empty_database_matches_the_models(store_factory):
     engine = store_factory.engine()
     upgrade(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0006"
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, schema.metadata) == []
@@ -243,7 +243,7 @@ def test_upgrade_from_previous_version_keeps_requests(store_factory):
         connection.execute(sa.table("ill_requests", *map(sa.column, row)).insert().values(row))
     engine.dispose()
     store = store_factory.open()  # opening migrates to head
-    assert current_revision(store.engine) == "0004"
+    assert current_revision(store.engine) == "0006"
     old = store.get("ill-old")
     assert (old.state, old.version, old.loan_condition, old.outcome_note) == (SENT, 3, "", "")
     store.set_rules(LendingRules("south", daily_cap=2))  # the new table is there
@@ -254,7 +254,7 @@ def test_opening_an_upgraded_store_again_changes_nothing(store_factory):
     first = store_factory.open()
     placed(first)
     second = store_factory.open()
-    assert current_revision(second.engine) == "0004" and second.count() == 1
+    assert current_revision(second.engine) == "0006" and second.count() == 1
 
 
 def test_sqlite_store_uses_wal_with_normal_sync(store):
@@ -281,3 +281,20 @@ def test_reads_inside_one_reading_block_share_one_connection(store):
         placed(store)
     assert store.get("ill-1").version == 1
     assert len(checkouts) == 3  # the block's, the create's, the get's
+
+
+def test_upgrade_from_0004_keeps_rules_and_prints_no_patron_names(store_factory):
+    """0006 adds the borrowing library's choice to print patron names on lenders' slips:
+    off for every library that had rules before, until the operator turns it on."""
+    engine = store_factory.engine()
+    upgrade(engine, "0004")
+    row = {"library_id": "north", "lends": True, "loan_period_days": 21, "daily_cap": None,
+           "closures": "[]", "ratio_lend": 1, "ratio_borrow": 1}  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(sa.table("ill_lending_rules", *map(sa.column, row)).insert(), row)
+    engine.dispose()
+    store = store_factory.open()
+    assert store.rules()["north"] == LendingRules("north", loan_period_days=21)
+    assert store.rules()["north"].print_patron_names is False
+    store.set_rules(LendingRules("north", print_patron_names=True))
+    assert store.rules(["north"])["north"].print_patron_names is True
