@@ -79,8 +79,14 @@ class RequestStore:
 
     backend = "sql"
 
-    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, *, migrate: bool = True, reader: Engine | None = None
+    ) -> None:
         self.engine = engine
+        #: the engine reads use: on PostgreSQL a pool of its own, of autocommit connections,
+        #: so a read is one round trip, not BEGIN, SELECT and ROLLBACK (each statement sees
+        #: committed data either way). Writes are transactions on `engine`.
+        self.reader = reader or engine
         #: lending rules rows as read, and what each parses to (see `rules`)
         self._parsed_rules: dict[tuple[Any, ...], LendingRules] = {}
         self._shared = threading.local()  # the connection `reading()` lends this thread
@@ -89,6 +95,8 @@ class RequestStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.reader is not self.engine:
+            self.reader.dispose()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -98,7 +106,7 @@ class RequestStore:
         if getattr(self._shared, "connection", None) is not None:
             yield
             return
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             self._shared.connection = connection
             try:
                 yield
@@ -111,7 +119,7 @@ class RequestStore:
         if shared is not None:
             yield shared
             return
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             yield connection
 
     @contextmanager
@@ -380,7 +388,8 @@ class PostgresRequestStore(RequestStore):
     backend = "postgresql"
 
     def __init__(self, dsn: str, *, migrate: bool = True) -> None:
-        super().__init__(postgres_engine(dsn, **ENGINE_OPTIONS), migrate=migrate)
+        reader = postgres_engine(dsn, isolation_level="AUTOCOMMIT", **ENGINE_OPTIONS)
+        super().__init__(postgres_engine(dsn, **ENGINE_OPTIONS), migrate=migrate, reader=reader)
 
 
 def open_store(location: str | Path) -> RequestStore:

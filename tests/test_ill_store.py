@@ -273,7 +273,8 @@ def test_reads_inside_one_reading_block_share_one_connection(store):
     """A placement's four reads take one pool checkout (on PostgreSQL each checkout is a
     ping and a reset); a write inside the block still commits on its own."""
     checkouts: list[int] = []
-    sa.event.listen(store.engine, "checkout", lambda *_: checkouts.append(1))
+    for engine in {id(e): e for e in (store.engine, store.reader)}.values():  # PostgreSQL: two
+        sa.event.listen(engine, "checkout", lambda *_: checkouts.append(1))
     with store.reading():
         assert store.find(patron_ref="north:P1", work_id="w1", open_only=True) == []
         store.rules(["south"]), store.open_load(["south"]), store.received_since(NOW, ["south"])
