@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import random
 import threading
 import time
@@ -45,6 +46,7 @@ def served(engine: SearchEngine, data_dir: Path, database: str) -> Iterator[tupl
     settings = Settings(data_dir=data_dir, rate_limit=None, database=database,
                         password_cost=CHEAP_PASSWORD_COST, access_log="off")  # fmt: skip
     app = create_app(settings, engine=engine, partners=[])
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
