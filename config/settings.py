@@ -380,7 +380,8 @@ SETTINGS: tuple[Setting, ...] = (
         "FEDCAT_COPY_MAX_MB",
         "20",
         "1 to 500",
-        "largest scan a lender may upload, in MB",
+        "largest scan a lender may upload, in MB (with room for its form, the largest "
+        "request body)",
         _whole("FEDCAT_COPY_MAX_MB", 1, 500, "MB"),
     ),
     Setting(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
@@ -25,13 +26,23 @@ from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFo
 from ill.model import Actor, Request
 from ill.states import Action, Role, Status
 from search_ui.auth import current_account, require
-from search_ui.extension import Fedcat, fedcat
+from search_ui.extension import EXTENSION, Fedcat, fedcat
 from search_ui.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from search_ui.links import link
 
 blueprint = Blueprint("copies", __name__)
 #: room for the form's other fields and the multipart framing around the scan
 FORM_OVERHEAD = 64 * 1024
+
+
+@blueprint.record_once
+def _limit_request_bodies(state: BlueprintSetupState) -> None:
+    """No request body may be larger than a scan and its form: werkzeug answers 413 from the
+    Content-Length, before anything is read or spooled (the CSRF check reads the form before
+    any view runs). The scan's own exact limit is checked by `Copies.upload`."""
+    settings = state.app.extensions[EXTENSION].settings
+    limit = settings.copy_max_mb * 1024 * 1024 + FORM_OVERHEAD
+    state.app.config["MAX_CONTENT_LENGTH"] = limit
 
 
 def copies_of(shared: Fedcat) -> Copies:
@@ -56,8 +67,6 @@ def upload_scan(request_id: str) -> Response:
     account = current_account()
     assert account is not None  # `require` ran
     copies = copies_of(fedcat())
-    # a larger body is refused before it is read (413), not spooled to disk first
-    request.max_content_length = copies.settings.max_bytes + FORM_OVERHEAD
     try:
         found = fedcat().ill.store.get(request_id)
     except RequestNotFound:

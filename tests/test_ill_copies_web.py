@@ -194,3 +194,17 @@ def test_borrowing_staff_are_warned_once_the_journal_passes_the_limit(web):
     )
     zh = borrower.get(f"/staff/requests/{third.id}?lang=zh").get_data(as_text=True)
     assert "Copyright check" not in zh and "CONTU" in zh
+
+
+def test_a_body_larger_than_any_scan_is_refused_before_it_is_read(web_sqlite):
+    """FEDCAT_COPY_MAX_MB bounds every request body (with room for the form): werkzeug
+    answers 413 from the Content-Length, before the CSRF check or the view reads anything."""
+    web = web_sqlite
+    limit = web.app.config["MAX_CONTENT_LENGTH"]
+    assert limit == web.shared.settings.copy_max_mb * 1024 * 1024 + 64 * 1024
+    request = ask_copy(web)
+    lender = web.staff(request.lender, "lender1")
+    answer = upload(web, lender, request, PDF + b"x" * limit)
+    assert answer.status_code == 413
+    assert copies_of(web.shared).find(request.id) is None
+    assert web.get(request.id).state.status is Status.RequestReceived
