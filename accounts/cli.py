@@ -19,6 +19,7 @@ import click
 
 from accounts.errors import AccountError, ImportRefused
 from accounts.model import ROLES
+from accounts.passwords import SecretHasher, argon2_hasher
 from accounts.service import AccountService
 from accounts.store import open_store
 
@@ -34,6 +35,16 @@ def default_location() -> str:
         raise click.ClickException(str(exc)) from None
 
 
+def _hasher() -> SecretHasher:
+    """New hashes with the operator's FEDCAT_PASSWORD_COST costs, as the web app makes them."""
+    from config.settings import SettingsError, from_environment
+
+    try:
+        return argon2_hasher(*from_environment().password_cost)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _service(ctx: click.Context) -> AccountService:
     """The service for this command, opened once and closed when the command ends."""
     state = ctx.ensure_object(dict)
@@ -44,7 +55,7 @@ def _service(ctx: click.Context) -> AccountService:
         except Exception as exc:  # a bad path or an unreachable server: say which
             raise click.ClickException(f"cannot open the account store {location}: {exc}") from None
         ctx.call_on_close(store.close)
-        state["accounts"] = AccountService(store)
+        state["accounts"] = AccountService(store, hasher=_hasher())
     return state["accounts"]
 
 

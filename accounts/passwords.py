@@ -35,6 +35,13 @@ class SecretHasher:
         return self.hasher.check_needs_rehash(secret_hash)
 
 
+def argon2_hasher(time_cost: int, memory_kib: int, lanes: int) -> SecretHasher:
+    """A hasher with these argon2id costs (FEDCAT_PASSWORD_COST; default: the library's)."""
+    return SecretHasher(
+        PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=lanes)
+    )
+
+
 def generate_pin(digits: int = 8) -> str:
     """A random numeric PIN for a patron who has none yet (shown once, then only its hash)."""
     return "".join(secrets.choice("0123456789") for _ in range(digits))

@@ -7,9 +7,10 @@
    requests failed, how evenly lending spread against each library's agreed ratio, any broken
    routing rule (there should be none), and the wall time.
 2. **Place-request latency**: `IllService.place_request` with the work's holdings read from a
-   real engine index (bench/build.py's, 100 libraries) — the call the JSON API will make, timed
-   without HTTP (the API is being built elsewhere) — on SQLite and, when FEDCAT_PG_URL answers,
-   PostgreSQL.
+   real engine index (bench/build.py's, 100 libraries), timed in process; then the same works
+   placed through the HTTP JSON API (`bench/ill_http.py`: the app on loopback, one client,
+   `POST /api/v1/ill/requests` with each library's token) — on SQLite and, when FEDCAT_PG_URL
+   answers, PostgreSQL.
 
     python -m bench.ill                                   # SQLite year, latency on both stores
     python -m bench.ill --store postgresql --works 1000000
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 
 from bench.build import bench_index
 from bench.ill_figures import fairness, outcomes, violations
+from bench.ill_http import api_latency
 from bench.ill_sim import (
     YEAR_START,
     SimClock,
@@ -213,6 +215,7 @@ YEAR_ROWS = (
     ("max_lent", "most loans lent by one library"),
     ("service_seconds", "seconds inside IllService"),
     ("routing_seconds", "  of which routing (place, pass on)"),
+    ("routing_cpu_seconds", "  routing: CPU seconds of this process"),
     ("wall_seconds", "wall seconds for the year"),
 )
 
@@ -246,9 +249,10 @@ def year_tables(runs: list[dict[str, Any]]) -> str:
 def latency_table(latencies: dict[str, dict[str, Any]]) -> str:
     rows = []
     for store_name, figures in latencies.items():
-        for part in ("get_and_place", "place_request", "engine_get"):
+        for part in ("api_post_request", "get_and_place", "place_request", "engine_get"):
             m = figures[part]
-            rows.append([store_name, part.replace("_", " "), figures["placed"],
+            count = figures["api_placed" if part.startswith("api") else "placed"]
+            rows.append([store_name, part.replace("_", " "), count,
                          m["p50_ms"], m["p95_ms"], m["p99_ms"], m["max_ms"]])  # fmt: skip
     return table(["store", "measured", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows)
 
@@ -291,6 +295,12 @@ def run_latency(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             results[kind] = place_latency(
                 engine, works[args.warmup :], store, index.catalogue["libraries"], args.seed
             )
+            api = api_latency(engine, works, store, index.catalogue["libraries"],
+                              directory / f"app-{kind}", seed=args.seed + 1,
+                              warmup=args.warmup)  # fmt: skip
+            results[kind]["api_placed"] = api["timed"]
+            results[kind]["api_statuses"] = api["statuses"]
+            results[kind]["api_post_request"] = _percentiles(api["samples"])
     engine.close()
     return {"works": index.catalogue["works_indexed"], "libraries": args.libraries,
             "stores": results}  # fmt: skip

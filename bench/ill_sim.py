@@ -22,7 +22,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -172,7 +172,7 @@ def _requests(world: World, count: int, rng: random.Random) -> list[SimRequest]:
 class BlindLoad:
     """Mixed into a store for the naive router: the service sees no active load."""
 
-    def open_load(self) -> dict[str, tuple[int, int]]:
+    def open_load(self, libraries: Collection[str] | None = None) -> dict[str, tuple[int, int]]:
         return {}
 
 
@@ -203,6 +203,10 @@ class Simulation:
     queue: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     counter: itertools.count = field(default_factory=itertools.count)
     seconds: Counter[str] = field(default_factory=Counter)  # time inside the service, by call
+    #: CPU time of this process inside the service, by call: on a machine shared with other
+    #: work the wall time grows with the load, this much less (SQLite runs in the process;
+    #: PostgreSQL's own work is in its server and not counted here)
+    cpu_seconds: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     progress: int = 0  # print a line every this many placements (0: quiet)
@@ -215,11 +219,12 @@ class Simulation:
         heapq.heappush(self.queue, (when, next(self.counter), job))
 
     def call(self, what: str, function: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kw)
         finally:
             self.seconds[what] += time.perf_counter() - started
+            self.cpu_seconds[what] += time.process_time() - cpu
             self.calls[what] += 1
 
     def run(self) -> None:
@@ -323,6 +328,7 @@ def simulate(
         "wall_seconds": round(time.perf_counter() - started, 2),
         "service_seconds": round(sum(sim.seconds.values()), 2),
         "routing_seconds": round(sum(sim.seconds[call] for call in ROUTING_CALLS), 2),
+        "routing_cpu_seconds": round(sum(sim.cpu_seconds[call] for call in ROUTING_CALLS), 2),
         "seconds_by_call": {call: round(s, 2) for call, s in sim.seconds.most_common()},
         "service_calls": dict(sim.calls),
         "refused": dict(sim.refused),

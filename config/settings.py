@@ -32,6 +32,9 @@ DEFAULT_ES_TIMEOUT = 10.0
 #: What `fedcat serve` logs per request: nothing, method + path + status (the default: no
 #: client address, no query string), or werkzeug's full line with both (operator's opt-in).
 ACCESS_LOGS = ("off", "anonymous", "full")
+#: argon2id cost of PINs and passwords: time cost, memory in KiB, lanes — argon2-cffi's own
+#: defaults (RFC 9106's low-memory profile). Tests use cheap ones; production should not.
+DEFAULT_PASSWORD_COST = (3, 65536, 4)
 _OFF = ("", "off", "none", "0", "false", "no")
 
 
@@ -84,6 +87,8 @@ class Settings:
     web_graceful_timeout: int = 20
     #: days without a successful harvest before `fedcat health` flags a partner as stale
     stale_days: int = 7
+    #: argon2id (time cost, memory KiB, lanes) for new PIN and password hashes
+    password_cost: tuple[int, int, int] = DEFAULT_PASSWORD_COST
 
     @property
     def database_location(self) -> str:
@@ -173,6 +178,21 @@ def _percent(name: str) -> Callable[[str], float]:
         return share
 
     return parse
+
+
+def _password_cost(value: str) -> tuple[int, int, int]:
+    """FEDCAT_PASSWORD_COST: 'time cost,memory KiB,lanes', e.g. 3,65536,4."""
+    parts = [part.strip() for part in value.split(",")]
+    problem = (
+        f"FEDCAT_PASSWORD_COST={value!r}: three whole numbers 'time cost,memory KiB,lanes' "
+        "(time 1 to 20, memory 8 × lanes to 4194304 KiB, lanes 1 to 16), e.g. 3,65536,4"
+    )
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        raise SettingsError(problem)
+    time_cost, memory, lanes = (int(part) for part in parts)
+    if not (1 <= time_cost <= 20 and 1 <= lanes <= 16 and 8 * lanes <= memory <= 4194304):
+        raise SettingsError(problem)
+    return time_cost, memory, lanes
 
 
 def _database(value: str) -> str:
@@ -387,7 +407,8 @@ SETTINGS: tuple[Setting, ...] = (
         "FEDCAT_COPY_MAX_MB",
         "20",
         "1 to 500",
-        "largest scan a lender may upload, in MB",
+        "largest scan a lender may upload, in MB (with room for its form, the largest "
+        "request body)",
         _whole("FEDCAT_COPY_MAX_MB", 1, 500, "MB"),
     ),
     Setting(
@@ -440,6 +461,15 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 365",
         "days without a successful harvest before fedcat health flags a partner as stale",
         _whole("FEDCAT_STALE_DAYS", 1, 365, "days"),
+    ),
+    Setting(
+        "password_cost",
+        "FEDCAT_PASSWORD_COST",
+        ",".join(str(n) for n in DEFAULT_PASSWORD_COST),
+        "time,KiB,lanes",
+        "argon2id cost of new PIN and password hashes (older hashes are redone at sign-in); "
+        "the default is argon2-cffi's (RFC 9106 low-memory)",
+        _password_cost,
     ),
 )
 

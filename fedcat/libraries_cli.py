@@ -66,7 +66,8 @@ def describe(rules: LendingRules) -> str:
     return (
         f"{rules.library_id}: lends {'yes' if rules.lends else 'no'}, loan period "
         f"{rules.loan_period_days} days, daily cap {cap}, ratio "
-        f"{rules.ratio_lend}:{rules.ratio_borrow}, closed {closures}"
+        f"{rules.ratio_lend}:{rules.ratio_borrow}, closed {closures}, patron names on "
+        f"lenders' slips {'yes' if rules.print_patron_names else 'no'}"
     )
 
 
@@ -89,13 +90,16 @@ def libraries(ctx: click.Context, db: str | None) -> None:
 @click.option("--ratio", help="Agreed lend:borrow ratio, e.g. 2:1.")
 @click.option("--closed", multiple=True, help="A closure FROM..TO (repeat; replaces the list).")
 @click.option("--open", "reopen", is_flag=True, help="Remove every closure.")
+@click.option("--print-patron-names/--no-print-patron-names", default=None,
+              help="As a borrowing library: show its patrons' names on lenders' pull slips "
+              "(off by default; see docs/privacy.md).")  # fmt: skip
 @click.pass_context
 def rules(ctx: click.Context, library: str, **given: Any) -> None:
     """Set LIBRARY's lending rules; options not given keep their current value."""
     if not LIBRARY_ID.match(library):
         raise click.BadParameter("1-100 letters, digits, '.', '_' or '-'", param_hint="LIBRARY")
     service = _service(ctx)
-    current = service.store.rules().get(library) or LendingRules(library)
+    current = service.store.rules([library]).get(library) or LendingRules(library)
     changes: dict[str, Any] = {}
     if given["lends"] is not None:
         changes["lends"] = given["lends"]
@@ -105,6 +109,8 @@ def rules(ctx: click.Context, library: str, **given: Any) -> None:
         changes["daily_cap"] = None if given["no_daily_cap"] else given["daily_cap"]
     if given["ratio"]:
         changes["ratio_lend"], changes["ratio_borrow"] = _ratio(given["ratio"])
+    if given["print_patron_names"] is not None:
+        changes["print_patron_names"] = given["print_patron_names"]
     if given["closed"] or given["reopen"]:
         changes["closures"] = tuple(_closure(text) for text in given["closed"])
     updated = dataclasses.replace(current, **changes)

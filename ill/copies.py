@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from ill import schema
 from ill.errors import CopyGone, NotPermitted, RequestNotFound, ScanRefused
@@ -78,7 +78,7 @@ class Copies:
     # upload ---------------------------------------------------------------------------------
 
     def upload(
-        self, request_id: str, actor: Actor, scan: BinaryIO, content_type: str, now: datetime
+        self, request_id: str, actor: Actor, scan: IO[bytes], content_type: str, now: datetime
     ) -> CopyFile:
         """Keep the lender's scan and complete the request; refused, nothing is kept."""
         request = self.service.get(request_id, actor)
@@ -97,7 +97,7 @@ class Copies:
             raise
         return copy
 
-    def _read_pdf(self, scan: BinaryIO, content_type: str) -> bytes:
+    def _read_pdf(self, scan: IO[bytes], content_type: str) -> bytes:
         if content_type.split(";")[0].strip().lower() not in PDF_TYPES:
             raise ScanRefused(f"the scan must be a PDF, not {content_type or 'unknown'}", 415)
         data = scan.read(self.settings.max_bytes + 1)

@@ -39,6 +39,8 @@ class LendingRules:
     closures: tuple[Closure, ...] = ()
     ratio_lend: int = 1  # agreed lend:borrow ratio, e.g. 2:1 lends twice what it borrows
     ratio_borrow: int = 1
+    #: as a borrowing library: lenders' pull slips show the patron's name (off: never shown)
+    print_patron_names: bool = False
 
     @property
     def ratio(self) -> float:

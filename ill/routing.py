@@ -56,6 +56,12 @@ def _library_of(holding: Mapping[str, Any]) -> str:
     return str(holding.get("library_id") or holding.get("library") or "").strip()
 
 
+def holding_libraries(holdings: Iterable[Mapping[str, Any]], borrowing_library: str) -> set[str]:
+    """The libraries other than the borrower's that hold a copy: the only ones whose rules,
+    load and daily count a placement needs."""
+    return {_library_of(h) for h in holdings} - {"", borrowing_library}
+
+
 def _candidates(
     holdings: Iterable[Mapping[str, Any]], borrowing_library: str
 ) -> tuple[list[_Candidate], list[Skip]]:

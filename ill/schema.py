@@ -70,6 +70,8 @@ lending_rules = sa.Table(
     sa.Column("closures", sa.Text, nullable=False),  # JSON list of {first, last, note}
     sa.Column("ratio_lend", sa.Integer, nullable=False),
     sa.Column("ratio_borrow", sa.Integer, nullable=False),
+    #: the borrowing library lets lenders' pull slips show its patrons' names (migration 0006)
+    sa.Column("print_patron_names", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 sa.Index("ill_requests_patron_work", requests.c.patron_ref, requests.c.work_id)

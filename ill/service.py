@@ -30,7 +30,7 @@ from ill.model import (
     TimelineEvent,
 )
 from ill.notify import messages_for
-from ill.routing import build_rota, normalise_status, skip_reason
+from ill.routing import build_rota, holding_libraries, normalise_status, skip_reason
 from ill.states import INITIAL, Action, Role, Stage, Status, next_state
 from ill.store import RequestStore
 
@@ -116,13 +116,17 @@ class IllService:
         now = self._clock()
         self._check_new_request(patron, work_id, service, citation, needed_by, now)
         self._refuse_own_shelf(patron, holdings)
-        self._refuse_duplicate(patron, work_id)
-        rules, received = self.store.rules(), self.store.received_since(_day_start(now))
+        holders = holding_libraries(holdings, patron.library_id)  # all a placement reads of
+        with self.store.reading():
+            self._refuse_duplicate(patron, work_id)
+            rules = self.store.rules(holders)
+            received = self.store.received_since(_day_start(now), holders)
+            load = self.store.open_load(holders)
         rota = build_rota(
             holdings,
             patron.library_id,
             rules=rules,
-            load=self.store.open_load(),
+            load=load,
             received_today=received,
             today=now.date(),
         )
@@ -300,7 +304,8 @@ class IllService:
         return "", note
 
     def _due_date(self, request: Request, raw: Any, now: datetime) -> date:
-        rules = self.store.rules().get(request.lender or "") or LendingRules(request.lender or "")
+        lender = request.lender or ""
+        rules = self.store.rules([lender]).get(lender) or LendingRules(lender)
         start = max(now.date(), request.due_date or now.date())
         due = _parse_date(raw, "due_date") if raw is not None else None
         due = due or start + timedelta(days=rules.loan_period_days)
@@ -322,8 +327,11 @@ class IllService:
         """Send the request to the next lender that can take it today, or end the rota
         (`rules` and `received` as just read, when the caller has them: placing reads once)."""
         request.lender = None
-        rules = self.store.rules() if rules is None else rules
-        received = self.store.received_since(_day_start(now)) if received is None else received
+        waiting = [entry.library_id for entry in request.rota[request.rota_position + 1 :]]
+        with self.store.reading():
+            rules = self.store.rules(waiting) if rules is None else rules
+            if received is None:
+                received = self.store.received_since(_day_start(now), waiting)
         while request.rota_position + 1 < len(request.rota):
             request.rota_position += 1
             entry = request.rota[request.rota_position]

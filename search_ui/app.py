@@ -21,6 +21,7 @@ from search_ui import (
     api,
     auth,
     controls,
+    copies,
     discovery,
     errors,
     exports,
@@ -52,6 +53,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     signin.blueprint,
     patron.blueprint,
     staff.blueprint,
+    copies.blueprint,
     ill_api.blueprint,
     iso18626.blueprint,
 )

@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_limiter import Limiter
 
+from accounts.passwords import argon2_hasher
 from accounts.service import AccountService
 from accounts.store import open_store as open_account_store
 from config.partners import Partner
@@ -89,7 +90,11 @@ class Fedcat:
         """Patron, staff and operator accounts, sessions and API tokens, opened on first use."""
         if self._accounts is None:
             store = open_account_store(self.settings.database_location)
-            self._accounts = AccountService(store, secret=self.secret_key.encode())
+            self._accounts = AccountService(
+                store,
+                secret=self.secret_key.encode(),
+                hasher=argon2_hasher(*self.settings.password_cost),
+            )
         return self._accounts
 
     def search(self, params: Params) -> tuple[SearchRequest, dict[str, Any]]:

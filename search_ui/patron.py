@@ -36,6 +36,7 @@ from ill.states import Action, Role, State, allowed_actions
 from indexer.payloads import HoldingRow, WorkPayload
 from search_ui import ill_labels
 from search_ui.auth import current_account, require
+from search_ui.copies import patron_copy
 from search_ui.extension import fedcat
 from search_ui.links import link
 from search_ui.request_params import is_work_id
@@ -222,11 +223,13 @@ def request_view(req: Request) -> dict[str, Any]:
         "service": ill_labels.service_label(req.service),
         "lender": ill_labels.lender_of(req),
         "can_cancel": Action.Cancel in allowed_actions(req.state, Role.patron, req.service),
+        "scan": patron_copy(req),
         "timeline": [
             {
                 "event": event,
                 "who": ill_labels.role_label(event.role),
                 "what": ill_labels.action_label(event.action),
+                "why": ill_labels.reason_label(event.reason),
             }
             for event in ill.store.timeline(req.id)
         ],

@@ -18,12 +18,15 @@ from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
 
 from accounts.model import Account
+from ill.copies import ContuCheck
 from ill.errors import BadArguments, NotPermitted, RequestConflict, RequestNotFound
 from ill.model import Actor, LendingRules, PeerLogEntry, Request, RotaEntry, TimelineEvent
 from ill.peers.store import PeerLog, PeerOutbox
 from ill.service import CANNOT_SUPPLY_REASONS
 from ill.states import Action, Role, allowed_actions
+from search_ui import ill_labels
 from search_ui.auth import current_account, require
+from search_ui.copies import can_upload, contu_warning
 from search_ui.extension import fedcat
 from search_ui.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from search_ui.links import link
@@ -91,6 +94,10 @@ class Card:
     #: messages exchanged with a partner's own ILL system (ISO 18626), and those still queued
     peer_log: list[PeerLogEntry] = field(default_factory=list)
     peer_queue: list[dict[str, Any]] = field(default_factory=list)
+    #: on the lender's pull slip only, when the borrowing library chose to print it
+    patron_name: str = ""
+    can_upload: bool = False  # the lender's page offers the scan upload (a Copy to deliver)
+    contu: ContuCheck | None = None  # for borrowing staff: this journal's count, past the limit
 
 
 def _staff() -> Account:
@@ -114,7 +121,7 @@ def _load(request_id: str, library_id: str) -> tuple[Request, Role]:
 
 
 def _rules(library_id: str) -> LendingRules:
-    return fedcat().ill.store.rules().get(library_id) or LendingRules(library_id)
+    return fedcat().ill.store.rules([library_id]).get(library_id) or LendingRules(library_id)
 
 
 def _due_default(found: Request, actions: list[Action]) -> str:
@@ -143,11 +150,11 @@ def timeline_rows(events: list[TimelineEvent], role: Role) -> list[dict[str, Any
                 "at": event.at.strftime("%Y-%m-%d %H:%M UTC"),
                 "actor": "" if hidden else event.actor,
                 "role": ROLE_LABELS.get(event.role.value, event.role.value),
-                "action": event.action.value,
-                "from": event.from_state.name if event.from_state else "",
-                "to": event.to_state.name,
+                "action": ill_labels.staff_event_label(event.action),
+                "from": ill_labels.staff_state_label(event.from_state) if event.from_state else "",
+                "to": ill_labels.staff_state_label(event.to_state),
                 "lender": event.lender or "",
-                "reason": event.reason,
+                "reason": ill_labels.reason_label(event.reason),
                 "note": event.note,
             }
         )
@@ -160,6 +167,8 @@ def _render(template: str, **context: Any) -> str:
         partners=fedcat().partners,
         action_labels=ACTION_LABELS,
         reason_labels=REASON_LABELS,
+        state_label=ill_labels.staff_state_label,
+        service_label=ill_labels.service_label,
         **context,
     )
 
@@ -169,7 +178,23 @@ def _render(template: str, **context: Any) -> str:
 def lending() -> str:
     library = _staff().library_id
     cards = [card(found, Role.lender) for found in fedcat().ill.lending_queue(library)]
+    _print_patron_names(cards)
     return _render("staff/lending.html", cards=cards, library=library)
+
+
+def _print_patron_names(cards: list[Card]) -> None:
+    """Names on the pull slips of the borrowing libraries that chose to print them (their
+    lending rules, `fedcat libraries rules LIB --print-patron-names`); nothing else."""
+    borrowers = {c.request.borrowing_library for c in cards}
+    printing = {
+        lib for lib, r in fedcat().ill.store.rules(borrowers).items() if r.print_patron_names
+    }
+    for shown in cards:
+        if shown.request.borrowing_library not in printing:
+            continue
+        library, _, card_number = shown.request.patron_ref.partition(":")
+        found = fedcat().accounts.store.find_patron(library, card_number)
+        shown.patron_name = found[0].name if found is not None else ""
 
 
 @blueprint.get("/borrowing")
@@ -188,6 +213,9 @@ def detail(request_id: str) -> str:
     found, role = _load(request_id, library)
     shown = card(found, role)
     shown.timeline = timeline_rows(fedcat().ill.store.timeline(found.id), role)
+    shown.can_upload = can_upload(found, role, shown.actions)
+    shown.contu = contu_warning(found, role)
+    max_mb = fedcat().settings.copy_max_mb
     store = fedcat().ill.store
     shown.peer_log = PeerLog(store).for_request(found.id)
     shown.peer_queue = [
@@ -195,7 +223,7 @@ def detail(request_id: str) -> str:
         for row in PeerOutbox(store).for_request(found.id)
         if row["sent_at"] is None and row["gave_up_at"] is None
     ]
-    return _render("staff/detail.html", card=shown, library=library)
+    return _render("staff/detail.html", card=shown, library=library, copy_max_mb=max_mb)
 
 
 def _details(action: Action) -> dict[str, Any]:

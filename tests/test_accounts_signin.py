@@ -323,3 +323,31 @@ def test_a_removed_account_cannot_sign_in_and_its_sessions_end(account_service, 
         account_service.sign_in_patron("north", "P100", PIN, "c")
     with pytest.raises(AccountError, match=f"no account {ann.id}"):
         account_service.remove_account(ann.id)
+
+
+def test_production_hashes_use_argon2_cffi_defaults_and_the_setting_changes_them(tmp_path):
+    """FEDCAT_PASSWORD_COST unset: the web app hashes with argon2-cffi's own costs (RFC 9106
+    low-memory: t=3, 64 MiB, 4 lanes); tests' cheap costs come only from setting it."""
+    from argon2 import extract_parameters
+
+    from config.settings import DEFAULT_PASSWORD_COST, SettingsError, from_environment
+    from config.settings import Settings as AppSettings
+    from search_ui.app import create_app
+
+    library = PasswordHasher()
+    assert DEFAULT_PASSWORD_COST == (library.time_cost, library.memory_cost, library.parallelism)
+    assert (
+        from_environment({}).password_cost
+        == (3, 65536, 4)
+        == AppSettings(data_dir=tmp_path).password_cost
+    )
+    app = create_app(AppSettings(data_dir=tmp_path, rate_limit=None), partners=[])
+    account, _ = app.extensions["fedcat"].accounts.add_patron("north", "P1", "Ann", pin="2468")
+    found = app.extensions["fedcat"].accounts.store.find_patron("north", "P1")
+    assert found is not None and found[0].id == account.id
+    stored = found[1]
+    made = extract_parameters(stored)
+    assert (made.time_cost, made.memory_cost, made.parallelism) == (3, 65536, 4)
+    assert from_environment({"FEDCAT_PASSWORD_COST": "1,8,1"}).password_cost == (1, 8, 1)
+    with pytest.raises(SettingsError, match="FEDCAT_PASSWORD_COST"):
+        from_environment({"FEDCAT_PASSWORD_COST": "1,4,1"})  # under 8 KiB a lane

@@ -156,3 +156,23 @@ def test_placing_reads_the_lending_rules_and_todays_counts_once(store, clock):
     )
     assert request.lender == "south" and request.state.status is Status.RequestReceived
     assert counting.reads["rules"] == 1 and counting.reads["received_since"] == 1
+
+
+def test_api_latency_times_real_posts_to_the_json_api_on_loopback(store, tmp_path):
+    """The benchmark's HTTP part, tiny: the app served on 127.0.0.1 over a real index and the
+    store; every timed answer was a 201 that placed a request in that store."""
+    from bench.ill_http import api_latency
+
+    index = bench_index(300, "tantivy", libraries=100, data_dir=tmp_path, log=lambda *_: None)
+    engine = index.open_engine()
+    try:
+        works = sample_works(engine, index.catalogue, 30, seed=2)
+        figures = api_latency(engine, works, store, index.catalogue["libraries"][:10],
+                              tmp_path / "app", seed=3, warmup=5)  # fmt: skip
+    finally:
+        engine.close()
+    assert set(figures["statuses"]) <= {201, 409}
+    assert figures["statuses"].get(201, 0) >= 20
+    assert 0 < figures["timed"] <= figures["statuses"][201]
+    assert store.count() == figures["statuses"][201]
+    assert all(0 < seconds < 10 for seconds in figures["samples"])

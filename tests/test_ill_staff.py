@@ -155,7 +155,9 @@ def test_cannot_supply_passes_the_request_on_and_the_reason_is_shown(web):
     moved = web.get(placed.id)
     assert moved.lender == other(first)
     html = web.staff("north", "b1").get(f"/staff/requests/{placed.id}").get_data(as_text=True)
-    assert "PoorCondition" in html and "spine broken" in html
+    assert "Damaged: spine broken" in html and "PoorCondition" not in html
+    mine = web.patron().get("/my/requests").get_data(as_text=True)  # the patron's timeline too
+    assert "Damaged: spine broken" in mine and "PoorCondition" not in mine
     assert moved.rota[1].reason in html  # the reason for the next lender's place
 
 
@@ -249,6 +251,32 @@ def test_no_patron_data_reaches_the_logs(web, caplog):
         assert text not in caplog.text
 
 
+def test_statuses_steps_and_reasons_read_as_words_not_codes(web):
+    """The pull slip, the queues and the timeline say "Shipped — in transit", not
+    "Loaned/in_transit"; in Chinese too."""
+    placed = web.place()
+    lender, borrower = web.staff(placed.lender, "l1"), web.staff("north", "b1")
+    html = lender.get("/staff/lending").get_data(as_text=True)
+    assert "Sent — awaiting the lender&#39;s answer" in html and "Loan" in html
+    post_action(lender, "/staff/lending", placed, "WillSupply")
+    post_action(lender, "/staff/lending", web.get(placed.id), "Shipped", due_date="2099-01-31")
+    pages = {
+        "slip": lender.get("/staff/lending").get_data(as_text=True),
+        "borrowing": borrower.get("/staff/borrowing").get_data(as_text=True),
+        "detail": borrower.get(f"/staff/requests/{placed.id}").get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        assert "Shipped — in transit" in html, name
+        for code in ("Loaned/in_transit", "RequestReceived", "WillSupply/with_lender"):
+            assert code not in html.replace('value="WillSupply"', ""), (name, code)
+    detail = pages["detail"]
+    for words in ("Request placed", "Sent to the lender", "Will supply", "Shipped"):
+        assert f"<td>{words}</td>" in detail
+    assert ">SendToLender<" not in detail and "None/routing" not in detail
+    zh = borrower.get(f"/staff/requests/{placed.id}?lang=zh").get_data(as_text=True)
+    assert "已寄出 — 运输中" in zh and "Loaned/in_transit" not in zh
+
+
 def test_the_pages_in_chinese(web_sqlite):
     web = web_sqlite
     placed = web.place()
@@ -271,3 +299,49 @@ def test_the_pages_in_chinese(web_sqlite):
     assert answer.headers["Location"] == "/staff/lending?lang=zh"
     borrowing = web.staff("north", "b1").get("/staff/borrowing?lang=zh").get_data(as_text=True)
     assert "借入请求" in borrowing and "轮转顺序" in borrowing
+
+
+def test_patron_names_reach_the_lender_only_on_the_slip_and_only_if_the_borrower_prints_them(web):
+    """Privacy: the lender sees the borrowing library and the request id, never the patron —
+    unless the borrowing library (not the lender) chose to print names on slips (`fedcat
+    libraries rules LIB --print-patron-names`); then the name, and only the name, is on the
+    pull slip of the lending queue, nowhere else: not the request's page, not the API."""
+    from click.testing import CliRunner
+
+    from fedcat.libraries_cli import libraries
+
+    web.patron()  # the patron's account, with the name the slip would print
+    placed = web.place()
+    lender = web.staff(placed.lender, "l1")
+    token = web.shared.accounts.create_token(placed.lender, "lender's discovery layer").secret
+    api = web.client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    db = web.shared.settings.database_location
+
+    def lender_sees() -> dict[str, str]:
+        return {
+            "slip": lender.get("/staff/lending").get_data(as_text=True),
+            "request page": lender.get(f"/staff/requests/{placed.id}").get_data(as_text=True),
+            "api": api.get(f"/api/v1/ill/requests/{placed.id}", headers=bearer).get_data(
+                as_text=True
+            ),
+            "api list": api.get("/api/v1/ill/requests", headers=bearer).get_data(as_text=True),
+        }
+
+    def rules(*args: str) -> None:
+        done = CliRunner().invoke(libraries, ["--db", db, "rules", *args])
+        assert done.exit_code == 0, done.output
+
+    for shown in lender_sees().values():  # off by default
+        assert PATRON_NAME not in shown and PATRON_CARD not in shown
+    rules(placed.lender, "--print-patron-names")  # the lender's own choice prints nothing
+    assert PATRON_NAME not in lender_sees()["slip"]
+    rules("north", "--print-patron-names")
+    seen = lender_sees()
+    assert PATRON_NAME in seen["slip"]
+    for where in ("request page", "api", "api list"):
+        assert PATRON_NAME not in seen[where], where
+    for shown in seen.values():
+        assert PATRON_CARD not in shown and "ada@example.org" not in shown
+    rules("north", "--no-print-patron-names")
+    assert PATRON_NAME not in lender_sees()["slip"]
