@@ -150,6 +150,8 @@ def test_the_web_app_has_no_operator_actions(app, client):
         ("/api/v1/ill/requests/<request_id>/actions", "POST"),
         # partners' ILL systems, each with its shared secret: tests/test_iso18626_*.py
         ("/iso18626", "POST"),
+        # a lender's scan upload: tests/test_ill_copies_web.py, role by role
+        ("/staff/requests/<request_id>/scan", "POST"),
     }
     unsafe = {
         (rule.rule, method)
