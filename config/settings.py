@@ -84,6 +84,13 @@ class Settings:
     web_graceful_timeout: int = 20
     #: days without a successful harvest before `fedcat health` flags a partner as stale
     stale_days: int = 7
+    #: machine-suggested subjects kept per work at most (`fedcat ai suggest`)
+    ai_suggestions: int = 5
+    #: after each harvest, suggest subjects for new works without any (it reads every work:
+    #: off by default, as it lengthens harvests of a large catalogue)
+    ai_after_harvest: bool = False
+    #: distinct requesters a pair of works needs before "also requested" shows it
+    co_request_min: int = 5
 
     @property
     def database_location(self) -> str:
@@ -171,6 +178,18 @@ def _percent(name: str) -> Callable[[str], float]:
         if not 0 <= share <= 100:
             raise SettingsError(f"{name}={value!r}: a percentage from 0 to 100")
         return share
+
+    return parse
+
+
+def _on_off(name: str) -> Callable[[str], bool]:
+    def parse(value: str) -> bool:
+        value = value.strip().lower()
+        if value in _OFF:
+            return False
+        if value in ("on", "1", "true", "yes"):
+            return True
+        raise SettingsError(f"{name}={value!r}: on or off")
 
     return parse
 
@@ -440,6 +459,32 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 365",
         "days without a successful harvest before fedcat health flags a partner as stale",
         _whole("FEDCAT_STALE_DAYS", 1, 365, "days"),
+    ),
+    Setting(
+        "ai_suggestions",
+        "FEDCAT_AI_SUGGESTIONS",
+        "5",
+        "1 to 20",
+        "machine-suggested subjects kept per work at most (fedcat ai suggest)",
+        _whole("FEDCAT_AI_SUGGESTIONS", 1, 20, "suggestions"),
+    ),
+    Setting(
+        "ai_after_harvest",
+        "FEDCAT_AI_AFTER_HARVEST",
+        "off",
+        "on or off",
+        "after each harvest, suggest subjects for works without any (reads every work, so "
+        "it lengthens harvests of a large catalogue)",
+        _on_off("FEDCAT_AI_AFTER_HARVEST"),
+    ),
+    Setting(
+        "co_request_min",
+        "FEDCAT_CO_REQUEST_MIN",
+        "5",
+        "2 to 1000",
+        'distinct requesters a pair of works needs before "patrons who requested this also '
+        'requested" shows it',
+        _whole("FEDCAT_CO_REQUEST_MIN", 2, 1000, "requesters"),
     ),
 )
 
