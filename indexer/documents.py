@@ -141,6 +141,11 @@ def title_keys(payload: WorkPayload) -> list[str]:
     return unique(key for key in keys if key)
 
 
+def suggested_headings(payload: WorkPayload) -> list[str]:
+    """The machine-suggested headings of a work (accepted or not; rejected ones are gone)."""
+    return [row["heading"] for row in payload.get("suggested_subjects", [])]
+
+
 def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
@@ -170,6 +175,7 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
             ]
         ),
         "subject": _tokens([*payload["subjects"], *vern.get("subjects", [])]),
+        "suggested_subject": _tokens(suggested_headings(payload)),
         "isbn": _tokens(identifiers),
         "other": _tokens(
             [
@@ -199,6 +205,9 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
         "language": [payload["language"]] if payload["language"] else [],
         "decade": [f"{year // 10 * 10}s"] if year else [],
         "subject_facet": unique(s.split(" -- ")[0] for s in payload["subjects"])[:20],
+        "subject_facet_suggested": unique(
+            s.split(" -- ")[0] for s in [*payload["subjects"], *suggested_headings(payload)]
+        )[:25],
         "availability": unique(h["status"] for h in holdings),
         "available_at": unique(h["library_id"] for h in holdings if h["status"] == "available"),
     }

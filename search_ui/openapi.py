@@ -212,6 +212,12 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "Home library id: its works and copies come first.",
                     {"type": "string"},
                 ),
+                _param(
+                    "suggested",
+                    "1: the subject facet (subject_facet_suggested) also counts machine-"
+                    "suggested headings; by default it counts catalogued headings only.",
+                    {"type": "string", "enum": ["1"]},
+                ),
                 *facet_params,
             ],
             "responses": {
@@ -254,7 +260,11 @@ def _work_path() -> dict[str, Any]:
             "responses": {
                 "200": {
                     "description": (
-                        "The work. `other_editions` lists the other works with the same "
+                        "The work. `subjects` are the catalogued headings; "
+                        "`suggested_subjects` are machine suggestions, kept apart, each with "
+                        "its score, status (suggested, or accepted by staff), the record's "
+                        "words that drove it and the model that made it. `other_editions` "
+                        "lists the other works with the same "
                         "title proper, part and first author (other editions are other "
                         "works), newest first, at most ten."
                     ),

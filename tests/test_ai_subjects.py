@@ -167,3 +167,82 @@ def test_cli_trains_suggests_accepts_and_rejects(tmp_path, monkeypatch):
     assert shown[0]["heading"] == heading and shown[0]["status"] == "accepted"
     log = runner.invoke(main, ["ai", "decisions"]).output
     assert "carol" in log and "accepted" in log
+
+
+@pytest.fixture
+def suggested_app(trained, ai_catalog, tmp_path):
+    """The app over a catalogue with a quick-catalogued jazz recording (suggestions only)
+    and a work catalogued with the heading the model suggests first for it."""
+    from config.settings import Settings
+    from search_ui.app import create_app
+    from tests.fixtures.builders import APP_PARTNERS
+
+    model, _ = trained
+    catalog, suggestions = ai_catalog
+    (stripped, _), *_ = quick_catalogued(1)
+    catalog.add_records([stripped])
+    suggested_id = catalog.store.work_of(stripped.key)
+    suggest_works(catalog, suggestions, model)
+    top = suggestions.suggested_subjects(suggested_id)[0]["heading"]
+    catalogued = record("north", "n1", "Notes from a cellar club", subjects=(top,))
+    catalog.add_records([catalogued])
+    catalogued_id = catalog.store.work_of(catalogued.key)
+    app = create_app(Settings(data_dir=tmp_path), engine=catalog.engine, partners=APP_PARTNERS)
+    return app.test_client(), suggested_id, catalogued_id, top
+
+
+def test_the_record_page_shows_suggested_subjects_apart_with_score_and_why(suggested_app):
+    client, suggested_id, catalogued_id, top = suggested_app
+    page = client.get(f"/work/{suggested_id}").get_data(as_text=True)
+    assert "Suggested subjects" in page and "Suggested by a machine" in page
+    section = page.split('class="suggested-subjects"')[1].split("</dd>")[0]
+    assert top in section and "machine, score" in section and "why:" in section
+    assert "trained" in section and "works" in section
+    assert "<dt>Subjects</dt>" not in page  # it has no catalogued heading
+    other = client.get(f"/work/{catalogued_id}").get_data(as_text=True)
+    assert "<dt>Subjects</dt>" in other and "Suggested subjects" not in other
+
+
+def test_the_api_marks_suggested_subjects_and_the_schema_describes_them(suggested_app):
+    client, suggested_id, _, top = suggested_app
+    work = client.get(f"/api/v1/works/{suggested_id}").get_json()
+    assert work["subjects"] == []
+    first = work["suggested_subjects"][0]
+    assert first["heading"] == top and first["status"] == "suggested"
+    assert set(first) == {
+        "heading",
+        "scheme",
+        "score",
+        "status",
+        "words",
+        "model_id",
+        "trained_at",
+        "trained_on",
+    }
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    answer = paths["/api/v1/works/{work_id}"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    row = schema["properties"]["suggested_subjects"]["items"]
+    assert row["properties"]["status"]["enum"] == ["suggested", "accepted"]
+
+
+def test_search_finds_suggested_subjects_below_catalogued_ones(suggested_app):
+    client, suggested_id, catalogued_id, top = suggested_app
+    found = client.get("/api/v1/search", query_string={"q": f'subject:"{top}"'}).get_json()
+    assert [r["id"] for r in found["results"]] == [catalogued_id, suggested_id]
+    # an all-field search finds it too (where its own title words may rank it first)
+    found = client.get("/api/v1/search", query_string={"q": top}).get_json()
+    assert {suggested_id, catalogued_id} <= {r["id"] for r in found["results"]}
+
+
+def test_the_subject_facet_counts_catalogued_headings_unless_the_patron_opts_in(suggested_app):
+    client, _, _, top = suggested_app
+    main_heading = top.split(" -- ")[0]
+    plain = client.get("/api/v1/search", query_string={"q": f'subject:"{top}"'}).get_json()
+    assert {"value": main_heading, "count": 1} in plain["facets"]["subject_facet"]
+    assert "subject_facet_suggested" not in plain["facets"]
+    opted = client.get(
+        "/api/v1/search", query_string={"q": f'subject:"{top}"', "suggested": "1"}
+    ).get_json()
+    assert {"value": main_heading, "count": 2} in opted["facets"]["subject_facet_suggested"]
+    assert "subject_facet" not in opted["facets"]
