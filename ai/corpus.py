@@ -38,6 +38,8 @@ class Example:
     text: str
     labels: tuple[str, ...]
     language: str
+    #: the main record's title (with its original-script forms), for title-based matching
+    title: str = ""
 
 
 def work_text(records: Sequence[Record]) -> str:
@@ -55,9 +57,9 @@ def work_labels(records: Sequence[Record]) -> tuple[str, ...]:
 
 
 def example(work_id: str, records: Sequence[Record]) -> Example:
-    return Example(
-        work_id, work_text(records), work_labels(records), primary_record(records).language
-    )
+    main = primary_record(records)
+    title = " ".join([main.full_title, *main.vernacular.get("title", [])])
+    return Example(work_id, work_text(records), work_labels(records), main.language, title)
 
 
 def store_examples(store: WorkStore, batch: int = 500) -> Iterator[Example]:
