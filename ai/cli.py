@@ -174,6 +174,31 @@ def decisions() -> None:
         db.close()
 
 
+@ai.command("co-requests")
+def co_requests() -> None:
+    """Count again the pairs of works requested together (run it daily, e.g. after
+    `fedcat ill tick`); only pairs with FEDCAT_CO_REQUEST_MIN requesters are kept."""
+    from ai.co_requests import count_pairs, replace_pairs
+    from ill.store import open_store
+    from indexer.catalog import open_state
+
+    settings = _settings()
+    store = open_store(settings.database_location)
+    try:
+        pairs = count_pairs(store, settings.co_request_min)
+    finally:
+        store.close()
+    db = open_state(settings.state_db)
+    try:
+        replace_pairs(db, pairs)
+    finally:
+        db.close()
+    click.echo(
+        f"{len(pairs)} pairs of works requested together by at least "
+        f"{settings.co_request_min} patrons"
+    )
+
+
 def register(main: click.Group) -> None:
     """Add `ai` to the `fedcat` command."""
     main.add_command(ai)

@@ -87,6 +87,7 @@ def work_payload(
         "place": main.place,
         "year": main.year,
         "edition": main.edition,
+        "series": main.series,
         "physical_description": main.physical_description,
         "notes": main.notes,
         "urls": unique(u for r in records for u in r.urls),

@@ -87,6 +87,8 @@ class WorkPayload(TypedDict):
     place: str
     year: int | None
     edition: str
+    #: the first series statement of the main record ("" for none)
+    series: str
     physical_description: str
     notes: list[str]
     urls: list[str]

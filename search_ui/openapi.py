@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai.related import RelatedWork, RequestedWork
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
@@ -241,7 +242,14 @@ def _work_schema() -> dict[str, Any]:
     schema = json_schema(WorkPayload)
     schema["properties"]["holdings"] = {"type": "array", "items": _ref("Holding")}
     schema["properties"]["other_editions"] = {"type": "array", "items": _ref("Edition")}
-    schema["required"] = sorted([*schema["required"], "other_editions"])
+    schema["properties"]["related"] = {"type": "array", "items": json_schema(RelatedWork)}
+    schema["properties"]["also_requested"] = {
+        "type": "array",
+        "items": json_schema(RequestedWork),
+    }
+    schema["required"] = sorted(
+        [*schema["required"], "other_editions", "related", "also_requested"]
+    )
     return schema
 
 
@@ -266,7 +274,11 @@ def _work_path() -> dict[str, Any]:
                         "words that drove it and the model that made it. `other_editions` "
                         "lists the other works with the same "
                         "title proper, part and first author (other editions are other "
-                        "works), newest first, at most ten."
+                        "works), newest first, at most ten. `related` (more like this) lists "
+                        "works sharing subjects, authors, series, classification or title "
+                        "words, each with its reasons; `also_requested` lists works that at "
+                        "least FEDCAT_CO_REQUEST_MIN distinct patrons requested together with "
+                        "this one (pair counts only, see docs/privacy.md)."
                     ),
                     "content": {
                         "application/json": {

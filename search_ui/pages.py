@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ai.related import also_requested_works, more_like_this
 from indexer.editions import other_editions
 from indexer.overrides import redirect_in_state
 from search_ui import i18n
@@ -58,6 +59,10 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
         holdings=order_holdings(payload["holdings"], home),
         partners=shared.by_id,
         editions=other_editions(shared.engine, payload),
+        related=more_like_this(shared.engine, payload),
+        also_requested=also_requested_works(
+            shared.engine, shared.settings.state_db, payload["id"], shared.settings.co_request_min
+        ),
     )
 
 
