@@ -46,8 +46,10 @@ VALIDATION_SHARE = 0.15
 #: Nearest catalogued works whose headings vote, and the share of the blend they get.
 NEIGHBOURS = 10
 NEIGHBOUR_WEIGHT = 0.5
-#: Words named as the reason of one suggestion.
+#: Words named as the reason of one suggestion, and the idf below which a word is too common
+#: to be named (scikit-learn's smooth idf of a word in a twentieth of the works: 1 + ln 20).
 EXPLAINING_WORDS = 5
+COMMON_WORD_IDF = 1.0 + float(np.log(20.0))
 #: Inverse regularisation of each heading's logistic regression.
 LINEAR_C = 10.0
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.61, 0.025))
@@ -123,8 +125,13 @@ class SubjectModel:
         coef = self.classifier.estimators_[index].coef_.ravel()
         row = sparse.csr_matrix(vector)
         contributions = row.data * coef[row.indices]
-        strongest = np.argsort(-contributions)[:EXPLAINING_WORDS]
         names = self._feature_names()
+        # a word in more than a twentieth of the training works ("a", "de"), or a Latin
+        # word of one or two letters, explains nothing
+        common = self.vectorizer.idf_[row.indices] < COMMON_WORD_IDF
+        short = np.array([len(w) < 3 and w.isascii() for w in names[row.indices]], dtype=bool)
+        contributions[common | short] = 0.0
+        strongest = np.argsort(-contributions)[:EXPLAINING_WORDS]
         return tuple(str(names[row.indices[i]]) for i in strongest if contributions[i] > 0)
 
     def _feature_names(self) -> np.ndarray:

@@ -84,14 +84,15 @@ def reasons(payload: WorkPayload, other: WorkPayload) -> list[Reason]:
 
     shared("subjects", payload.get("subjects", []), other.get("subjects", []))
     shared("authors", _names(payload), [c["name"] for c in other.get("contributors", [])])
-    shared("series", [payload.get("series", "")], [other.get("series", "")], _series_key)
+    if payload.get("series"):
+        shared("series", [payload["series"]], [other.get("series", "")], _series_key)
     shared("classification", _classes(payload), _classes(other))
     shared("title_words", _title_words(payload), _title_words(other))
     return found
 
 
 def _series_key(series: str) -> str:
-    return " ".join(analyze(series)) or "\x00"  # no series is not a shared series
+    return " ".join(analyze(series))
 
 
 def more_like_this(

@@ -47,10 +47,15 @@ def test_more_like_this_gives_the_same_works_and_true_reasons_on_both_engines(re
         assert [r["reasons"] for r in found] == [r["reasons"] for r in elastic[work_id][1]]
         assert work_id not in {r["work_id"] for r in found}
         assert all(r["reasons"] for r in found)
-        for r in found:  # a "subjects in common" reason names headings both works have
+        for r in found:  # a reason names what both works really have
+            other = tantivy.get(r["work_id"], (None,))[0]
             for why in r["reasons"]:
+                assert all(why["shared"])
                 if why["kind"] == "subjects":
                     assert set(why["shared"]) <= set(payload["subjects"])
+                if why["kind"] == "series":
+                    assert why["shared"] == [payload["series"]]
+                    assert other is None or other["series"]
     kinds = {why["kind"] for _, found in tantivy.values() for r in found for why in r["reasons"]}
     assert {"subjects", "authors"} <= kinds
 

@@ -7,33 +7,22 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ai.corpus import store_examples
-from ai.model import current_meta, load, save, train
+from ai.model import current_meta, load, save
 from ai.suggesting import suggest_works
 from ai.suggestions import SuggestionError, SuggestionStore
 from fedcat.cli import main
 from indexer.catalog import Catalog
 from indexer.model import Record
-from tests.fixtures.ai_records import quick_catalogued, training_records
+from tests.fixtures.ai_records import quick_catalogued, trained_model, training_records
 from tests.fixtures.builders import record
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """The model trained from the real training catalogue once for the module, with the
-    data directory it was saved in."""
-    from indexer.catalog import open_state
-    from indexer.works import Change, WorkStore
-
+    """The model trained from the real training catalogue, saved in a data directory."""
     directory = tmp_path_factory.mktemp("ai-model")
-    db = open_state(directory / "fedcat.sqlite")
-    store = WorkStore(db)
-    change = Change()
-    for r in training_records():
-        store.upsert(r, "", change)
-    model = train(list(store_examples(store)))
+    model = trained_model()
     save(model, directory)
-    db.close()
     return model, directory
 
 
