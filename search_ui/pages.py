@@ -18,6 +18,7 @@ from search_ui.links import (
     language_url,
     link,
     page_url,
+    suggested_subjects_url,
     suggestion_url,
 )
 from search_ui.request_params import is_work_id
@@ -80,6 +81,7 @@ def page_helpers() -> dict[str, Any]:
         "active_filters": active_filters(args),
         "facet_url": lambda facet, value: facet_url(args, facet, value),
         "suggestion_url": lambda corrected: suggestion_url(args, corrected),
+        "suggested_subjects_url": suggested_subjects_url(args),
         "prev_url": page_url(args, -1),
         "next_url": page_url(args, +1),
         "facet_label": i18n.facet_label,

@@ -235,3 +235,16 @@ def test_the_subject_facet_counts_catalogued_headings_unless_the_patron_opts_in(
     ).get_json()
     assert {"value": main_heading, "count": 2} in opted["facets"]["subject_facet_suggested"]
     assert "subject_facet" not in opted["facets"]
+
+
+def test_the_search_page_lets_the_patron_count_suggested_subjects_and_go_back(suggested_app):
+    import html
+    import re
+
+    client, _, _, top = suggested_app
+    page = client.get("/", query_string={"q": f'subject:"{top}"'}).get_data(as_text=True)
+    [opt_in] = re.findall(r'<a href="([^"]+)"[^>]*>Also count machine-suggested subjects', page)
+    opted = client.get(html.unescape(opt_in)).get_data(as_text=True)
+    assert "Subject (with suggested)" in opted and "Count catalogued subjects only" in opted
+    [back] = re.findall(r'<a href="([^"]+)"[^>]*>Count catalogued subjects only', opted)
+    assert "suggested=1" not in html.unescape(back)
