@@ -29,7 +29,9 @@ MAX_RELATED = 6
 MIN_TITLE_WORD = 4
 MAX_QUERY_CLAUSES = 24
 
-ReasonKind = Literal["subjects", "authors", "series", "classification", "title_words"]
+ReasonKind = Literal[
+    "subjects", "suggested_subjects", "authors", "series", "classification", "title_words"
+]
 
 
 class Reason(TypedDict):
@@ -61,8 +63,14 @@ def _title_words(payload: WorkPayload) -> list[str]:
     return list(dict.fromkeys(w for w in words if len(w) >= MIN_TITLE_WORD))[:6]
 
 
+def _suggested(payload: WorkPayload) -> list[str]:
+    """A work's machine-suggested headings, which stand in for catalogued ones it lacks."""
+    return [row["heading"] for row in payload.get("suggested_subjects", [])]
+
+
 def _query(payload: WorkPayload) -> Query | None:
-    clauses: list[Query] = [Phrase("subject", s) for s in payload.get("subjects", [])[:10]]
+    headings = payload.get("subjects", []) or _suggested(payload)
+    clauses: list[Query] = [Phrase("subject", s) for s in headings[:10]]
     clauses += [Phrase("author", name) for name in _names(payload)]
     if payload.get("series"):
         clauses.append(Phrase("series", payload["series"]))
@@ -83,6 +91,9 @@ def reasons(payload: WorkPayload, other: WorkPayload) -> list[Reason]:
             found.append({"kind": kind, "shared": list(dict.fromkeys(common))})
 
     shared("subjects", payload.get("subjects", []), other.get("subjects", []))
+    if not payload.get("subjects"):  # said apart: a machine's headings, not a cataloguer's
+        theirs = [*other.get("subjects", []), *_suggested(other)]
+        shared("suggested_subjects", _suggested(payload), theirs)
     shared("authors", _names(payload), [c["name"] for c in other.get("contributors", [])])
     if payload.get("series"):
         shared("series", [payload["series"]], [other.get("series", "")], _series_key)
@@ -127,6 +138,7 @@ def more_like_this(
 #: How much each kind of shared thing counts when ordering related works.
 _WEIGHTS: dict[str, float] = {
     "subjects": 3.0,
+    "suggested_subjects": 1.5,
     "series": 3.0,
     "authors": 2.0,
     "classification": 1.5,

@@ -157,3 +157,28 @@ def test_cli_counts_the_pairs_into_the_state_file(tmp_path, monkeypatch):
     assert also_requested(db, "wb", 3) == ["wa", "wc"]
     assert also_requested(db, "wb", 4) == []
     db.close()
+
+
+def test_a_work_without_headings_is_related_by_its_suggested_ones_said_apart(tmp_path, engine):
+    from ai.provenance import Provenance, Suggestion
+    from ai.suggestions import SuggestionStore
+
+    db = open_state(tmp_path / "state.sqlite")
+    suggestions = SuggestionStore(db)
+    catalog = Catalog(db, engine, {}, annotations=suggestions)
+    catalog.add_records(
+        [
+            record("north", "q1", "Live at the Village Vanguard"),
+            record("north", "c1", "Jazz piano trios", subjects=("Piano trios (Jazz)",)),
+        ]
+    )
+    quick, trios = (catalog.store.work_of(f"north\x1f{i}") for i in ("q1", "c1"))
+    provenance = Provenance("subjects-test", "2026-12-01T00:00:00+00:00", 500, 0.1)
+    suggestions.replace(
+        quick, [Suggestion("Piano trios (Jazz)", "lcsh", 0.6, ("trio",))], provenance
+    )
+    catalog.refresh({quick})
+    [found] = more_like_this(engine, engine.get(quick))
+    assert found["work_id"] == trios
+    assert found["reasons"] == [{"kind": "suggested_subjects", "shared": ["Piano trios (Jazz)"]}]
+    db.close()
