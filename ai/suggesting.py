@@ -1,6 +1,7 @@
 """Running the model over the record store: which works get suggestions, and storing them.
 
-Works with catalogued headings get none (a cataloguer has spoken). `suggest_works` looks at
+Works with catalogued headings get none (a cataloguer has spoken; a work that had suggestions
+and has catalogued headings now loses them, staff's accepted ones apart). `suggest_works` looks at
 every other work, or only at those the current model has not yet looked at (`missing_only`,
 what runs after a harvest), stores up to k suggestions each and re-indexes the works whose
 suggestions changed, so search and the facet see them.
@@ -50,15 +51,19 @@ def suggest_works(
     work_ids: set[str] | None = None,
 ) -> SuggestReport:
     report = SuggestReport()
-    seen = store.suggested_by() if missing_only else {}
-    wanted = (
-        e
-        for e in store_examples(catalog.store)
-        if not e.labels
-        and (work_ids is None or e.work_id in work_ids)
-        and seen.get(e.work_id) != model.provenance.model_id
-    )
-    for batch in _batches(wanted, BATCH):
+    seen = store.suggested_by()
+
+    def wanted(e: Example) -> bool:
+        if work_ids is not None and e.work_id not in work_ids:
+            return False
+        if e.labels:
+            if e.work_id in seen:  # catalogued since: the model's guesses go
+                store.clear(e.work_id)
+                report.changed.add(e.work_id)
+            return False
+        return not missing_only or seen.get(e.work_id) != model.provenance.model_id
+
+    for batch in _batches(filter(wanted, store_examples(catalog.store)), BATCH):
         found = model.suggest(batch, k=k)
         catalog.db.execute("BEGIN IMMEDIATE")
         try:

@@ -110,9 +110,9 @@ class SuggestionStore:
                 accepted: SuggestedSubjectRow = row
                 accepted["status"] = "accepted"
                 rows[(scheme, heading)] = accepted
-        sql = f"SELECT {_COLUMNS} FROM subject_suggestions WHERE work_id IN ({marks})"
+        sql = f"SELECT {_COLUMNS} FROM subject_suggestions WHERE work_id = ?"
         for scheme, heading, score, words, model_id, trained_at, trained_on in self.db.execute(
-            sql + " ORDER BY score DESC, heading", ids
+            sql + " ORDER BY score DESC, heading", (work_id,)
         ):
             if (scheme, heading) not in decided:
                 rows.setdefault(
@@ -181,6 +181,12 @@ class SuggestionStore:
         )
         return list(self.db.execute(sql))
 
+    def clear(self, work_id: str) -> None:
+        """Forget the model's suggestions for a work (it has catalogued headings now); staff's
+        decisions stay."""
+        self.db.execute("DELETE FROM subject_suggestions WHERE work_id = ?", (work_id,))
+        self.db.execute("DELETE FROM subject_suggested_by WHERE work_id = ?", (work_id,))
+
     def suggested_by(self) -> dict[str, str]:
         """The model id that last looked at each work (whether it suggested anything)."""
         return dict(self.db.execute("SELECT work_id, model_id FROM subject_suggested_by"))
@@ -194,7 +200,8 @@ class SuggestionStore:
         return row[0] if row else None
 
     def _ids(self, work_id: str) -> list[str]:
-        """A work's id and the ids of works merged into it (whose decisions it inherits)."""
+        """A work's id and the ids of works merged into it (whose decisions it inherits; their
+        suggestions went with their old id)."""
         merged = self.db.execute(
             "SELECT old_id FROM work_redirects WHERE new_id = ?", (work_id,)
         ).fetchall()

@@ -248,3 +248,27 @@ def test_the_search_page_lets_the_patron_count_suggested_subjects_and_go_back(su
     assert "Subject (with suggested)" in opted and "Count catalogued subjects only" in opted
     [back] = re.findall(r'<a href="([^"]+)"[^>]*>Count catalogued subjects only', opted)
     assert "suggested=1" not in html.unescape(back)
+
+
+def test_a_work_catalogued_since_loses_the_machine_guesses_but_not_the_accepted_one(
+    trained, ai_catalog
+):
+    from dataclasses import replace
+
+    from indexer.model import Subject
+
+    model, _ = trained
+    catalog, suggestions = ai_catalog
+    (stripped, headings), *_ = quick_catalogued(1)
+    catalog.add_records([stripped])
+    work_id = catalog.store.work_of(stripped.key)
+    suggest_works(catalog, suggestions, model)
+    rows = suggestions.suggested_subjects(work_id)
+    assert len(rows) >= 2
+    suggestions.decide(work_id, rows[0]["heading"], "accepted", "carol")
+    # the library re-catalogues the record with headings; the next run takes the guesses away
+    catalog.add_records([replace(stripped, subjects=[Subject(h, "lcsh") for h in headings])])
+    report = suggest_works(catalog, suggestions, model, missing_only=True)
+    assert work_id in report.changed and report.looked_at == 0
+    shown = catalog.engine.get(work_id)["suggested_subjects"]
+    assert [(r["heading"], r["status"]) for r in shown] == [(rows[0]["heading"], "accepted")]
