@@ -89,6 +89,13 @@ class Settings:
     stale_days: int = 7
     #: argon2id (time cost, memory KiB, lanes) for new PIN and password hashes
     password_cost: tuple[int, int, int] = DEFAULT_PASSWORD_COST
+    #: machine-suggested subjects kept per work at most (`fedcat ai suggest`)
+    ai_suggestions: int = 5
+    #: after each harvest, suggest subjects for new works without any (it reads every work:
+    #: off by default, as it lengthens harvests of a large catalogue)
+    ai_after_harvest: bool = False
+    #: distinct requesters a pair of works needs before "also requested" shows it
+    co_request_min: int = 5
 
     @property
     def database_location(self) -> str:
@@ -193,6 +200,18 @@ def _password_cost(value: str) -> tuple[int, int, int]:
     if not (1 <= time_cost <= 20 and 1 <= lanes <= 16 and 8 * lanes <= memory <= 4194304):
         raise SettingsError(problem)
     return time_cost, memory, lanes
+
+
+def _on_off(name: str) -> Callable[[str], bool]:
+    def parse(value: str) -> bool:
+        value = value.strip().lower()
+        if value in _OFF:
+            return False
+        if value in ("on", "1", "true", "yes"):
+            return True
+        raise SettingsError(f"{name}={value!r}: on or off")
+
+    return parse
 
 
 def _database(value: str) -> str:
@@ -470,6 +489,32 @@ SETTINGS: tuple[Setting, ...] = (
         "argon2id cost of new PIN and password hashes (older hashes are redone at sign-in); "
         "the default is argon2-cffi's (RFC 9106 low-memory)",
         _password_cost,
+    ),
+    Setting(
+        "ai_suggestions",
+        "FEDCAT_AI_SUGGESTIONS",
+        "5",
+        "1 to 20",
+        "machine-suggested subjects kept per work at most (fedcat ai suggest)",
+        _whole("FEDCAT_AI_SUGGESTIONS", 1, 20, "suggestions"),
+    ),
+    Setting(
+        "ai_after_harvest",
+        "FEDCAT_AI_AFTER_HARVEST",
+        "off",
+        "on or off",
+        "after each harvest, suggest subjects for works without any (reads every work, so "
+        "it lengthens harvests of a large catalogue)",
+        _on_off("FEDCAT_AI_AFTER_HARVEST"),
+    ),
+    Setting(
+        "co_request_min",
+        "FEDCAT_CO_REQUEST_MIN",
+        "5",
+        "2 to 1000",
+        'distinct requesters a pair of works needs before "patrons who requested this also '
+        'requested" shows it',
+        _whole("FEDCAT_CO_REQUEST_MIN", 2, 1000, "requesters"),
     ),
 )
 

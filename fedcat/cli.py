@@ -11,6 +11,8 @@ from contextlib import ExitStack
 import click
 
 from accounts.cli import register as register_accounts
+from ai.cli import register as register_ai
+from ai.cli import suggest_after_harvest
 from config.partners import Partner
 from config.settings import (
     DEFAULT_BATCH_SIZE,
@@ -171,6 +173,8 @@ def run_harvest(
                     )
                 )
             )
+        if settings.ai_after_harvest and not report.interrupted:
+            click.echo(suggest_after_harvest(settings, catalog))
     finally:
         catalog.engine.close()
     click.echo(report.summary())
@@ -320,6 +324,7 @@ def _demo_accounts(app, partners: list[Partner]) -> None:
 
 register_accounts(main)
 register_ill(main)
+register_ai(main)
 
 
 main.add_command(works)

@@ -50,10 +50,12 @@ def _engine_errors() -> Iterator[None]:
 
 
 def _open_catalog(settings: Settings, partners: list[Partner]):
+    from ai.suggestions import SuggestionStore
     from indexer.catalog import Catalog, open_state
     from indexer.engines import open_engine
 
     with _engine_errors():
         engine = open_engine(settings)
     db = open_state(settings.state_db)
-    return Catalog(db, engine, {p.id: p.name for p in partners})
+    names = {p.id: p.name for p in partners}
+    return Catalog(db, engine, names, annotations=SuggestionStore(db))

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from config.partners import Partner
 from harvester.sink import HarvestedRecord, Rejection, SinkResult
@@ -22,7 +22,7 @@ from indexer.changes import WorkJournal
 from indexer.documents import index_document, work_payload
 from indexer.engine import SearchEngine
 from indexer.model import Record
-from indexer.payloads import WorkPayload
+from indexer.payloads import SuggestedSubjectRow, WorkPayload
 from indexer.works import Change, WorkStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,14 @@ def match_evidence(records: Sequence[Record], stored: Mapping[str, dict]) -> lis
     return evidence
 
 
+class WorkAnnotations(Protocol):
+    """What a higher layer adds to a work's payload without the indexer knowing it: the
+    machine-suggested subjects (`ai.suggestions.SuggestionStore`), shown and indexed apart
+    from the catalogued headings."""
+
+    def suggested_subjects(self, work_id: str) -> list[SuggestedSubjectRow]: ...
+
+
 def open_state(path: Path) -> sqlite3.Connection:
     """The SQLite state file, in WAL mode so the web app can read while a harvest writes."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +87,10 @@ class Catalog:
         engine: SearchEngine,
         library_names: Mapping[str, str],
         mapper=None,
+        annotations: WorkAnnotations | None = None,
     ):
         self.db = db
+        self.annotations = annotations
         self.store = WorkStore(db)
         self.journal = WorkJournal(db)
         self.engine = engine
@@ -208,7 +218,21 @@ class Catalog:
         merged_by = {r.key: m for r, m in members}
         payload = work_payload(work_id, records, merged_by, self.library_names)
         payload["match_evidence"] = match_evidence(records, self.store.evidence_of(work_id))
+        annotations = self.annotations
+        payload["suggested_subjects"] = (
+            annotations.suggested_subjects(work_id) if annotations is not None else []
+        )
         return payload
+
+    def refresh(self, work_ids: Iterable[str]) -> int:
+        """Index these works again from the store (after their annotations changed)."""
+        ids = set(work_ids)
+
+        def reindex(change: Change) -> int:
+            change.reindex.update(ids)
+            return len(ids)
+
+        return self._decide(reindex)
 
     # -- operator decisions ---------------------------------------------------------------
     def split(self, record_key: str, operator: str) -> str:

@@ -94,6 +94,7 @@ def work_payload(
         "place": main.place,
         "year": main.year,
         "edition": main.edition,
+        "series": main.series,
         "physical_description": main.physical_description,
         "notes": main.notes,
         "urls": unique(u for r in records for u in r.urls),
@@ -163,6 +164,11 @@ def title_starts(keys: Sequence[str]) -> list[str]:
     return list(starts)
 
 
+def suggested_headings(payload: WorkPayload) -> list[str]:
+    """The machine-suggested headings of a work (accepted or not; rejected ones are gone)."""
+    return [row["heading"] for row in payload.get("suggested_subjects", [])]
+
+
 def sort_title(title: str) -> str:
     return " ".join(analyze(title))[:200]
 
@@ -192,6 +198,7 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
             ]
         ),
         "subject": _tokens([*payload["subjects"], *vern.get("subjects", [])]),
+        "suggested_subject": _tokens(suggested_headings(payload)),
         "isbn": _tokens(identifiers),
         "other": _tokens(
             [
@@ -223,6 +230,9 @@ def index_document(payload: WorkPayload, records: Sequence[Record]) -> IndexDocu
         "language": [payload["language"]] if payload["language"] else [],
         "decade": [f"{year // 10 * 10}s"] if year else [],
         "subject_facet": unique(s.split(" -- ")[0] for s in payload["subjects"])[:20],
+        "subject_facet_suggested": unique(
+            s.split(" -- ")[0] for s in [*payload["subjects"], *suggested_headings(payload)]
+        )[:25],
         "availability": unique(h["status"] for h in holdings),
         "available_at": unique(h["library_id"] for h in holdings if h["status"] == "available"),
     }

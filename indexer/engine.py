@@ -19,7 +19,19 @@ from indexer.text import analyze
 from indexer.transliterate import romanised_key
 
 #: Full-text fields and their weight when a patron searches all fields.
-TEXT_FIELDS = {"title": 4.0, "author": 3.0, "subject": 2.0, "isbn": 1.0, "other": 1.0}
+#: A machine-suggested heading (`ai`) counts this share of a catalogued heading's weight, in
+#: an all-field search and in a ``subject:`` search alike.
+SUGGESTED_SUBJECT_SHARE = 0.25
+TEXT_FIELDS = {
+    "title": 4.0,
+    "author": 3.0,
+    "subject": 2.0,
+    "isbn": 1.0,
+    "other": 1.0,
+    "suggested_subject": 2.0 * SUGGESTED_SUBJECT_SHARE,
+}
+#: A field searched by name that also looks, at a lower weight, in another field.
+ALSO_SEARCHED = {"subject": {"suggested_subject": SUGGESTED_SUBJECT_SHARE}}
 #: Beside each word field, its loose field: the stems (in the record's language) and the
 #: romanised keys of its words, where they differ from the words (documents.loose_terms).
 LOOSE_FIELDS = {name: f"{name}_loose" for name in ("title", "author", "subject", "other")}
@@ -173,7 +185,7 @@ class QueryCompiler(ABC, Generic[Q]):
             return TEXT_FIELDS
         if field_name not in TEXT_FIELDS and field_name not in FIELDED_TEXT_FIELDS:
             raise ValueError(f"unknown search field {field_name!r}")
-        return {field_name: 1.0}
+        return {field_name: 1.0, **ALSO_SEARCHED.get(field_name, {})}
 
     def _words(self, node: q.Words, near: NearWords = frozenset(), ranked: bool = True) -> Q:
         """Every word, each as typed, by its stems or romanised key, or (`near`) a near

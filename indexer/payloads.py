@@ -46,6 +46,26 @@ class SourceRecordRow(TypedDict):
     merged_by: str
 
 
+#: A machine suggestion as staff left it: still only suggested, or accepted by staff (a
+#: rejected one is never shown again).
+SuggestionStatus = Literal["suggested", "accepted"]
+
+
+class SuggestedSubjectRow(TypedDict):
+    """A subject heading a model suggested for a work, kept apart from the catalogued ones,
+    with where it came from (`ai.model`: which model, trained when, on how many works) and
+    the record's words that drove it."""
+
+    heading: str
+    scheme: str
+    score: float
+    status: SuggestionStatus
+    words: list[str]
+    model_id: str
+    trained_at: str
+    trained_on: int
+
+
 class WorkPayload(TypedDict):
     """The display form of a work, stored in the engine and returned by the work API."""
 
@@ -67,6 +87,8 @@ class WorkPayload(TypedDict):
     place: str
     year: int | None
     edition: str
+    #: the first series statement of the main record ("" for none)
+    series: str
     physical_description: str
     notes: list[str]
     urls: list[str]
@@ -76,3 +98,6 @@ class WorkPayload(TypedDict):
     #: why each record is in this work, in words and fields (indexer.catalog.match_evidence);
     #: set by the catalogue once the work's members are known
     match_evidence: NotRequired[list[dict[str, Any]]]
+    #: machine-suggested headings (`ai`), never mixed with `subjects`; set by the catalogue
+    #: when it was given the suggestions (indexer.catalog.WorkAnnotations)
+    suggested_subjects: NotRequired[list[SuggestedSubjectRow]]

@@ -19,6 +19,8 @@ FACET_FIELDS = (
     "language",
     "decade",
     "subject_facet",
+    #: catalogued and machine-suggested headings together: counted only when a patron asks
+    "subject_facet_suggested",
     "availability",
     "available_at",
 )

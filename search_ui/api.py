@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from ai.related import also_requested_works, more_like_this
 from indexer.editions import other_editions
 from indexer.overrides import redirect_in_state
 from search_ui import i18n
@@ -30,7 +31,17 @@ def work(work_id: str) -> Response:
         payload = engine.get(moved) if moved else None
     if payload is None:
         abort(404, description=f"no work with id {work_id[:40]!r}")
-    return jsonify({**payload, "other_editions": other_editions(engine, payload)})
+    settings = fedcat().settings
+    return jsonify(
+        {
+            **payload,
+            "other_editions": other_editions(engine, payload),
+            "related": more_like_this(engine, payload),
+            "also_requested": also_requested_works(
+                engine, settings.state_db, payload["id"], settings.co_request_min
+            ),
+        }
+    )
 
 
 @blueprint.get("/autocomplete", endpoint="autocomplete")

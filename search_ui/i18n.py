@@ -36,6 +36,7 @@ FACET_LABELS = {
     "language": lazy_gettext("Language"),
     "decade": lazy_gettext("Decade"),
     "subject_facet": lazy_gettext("Subject"),
+    "subject_facet_suggested": lazy_gettext("Subject (with suggested)"),
     "availability": lazy_gettext("Availability"),
     "available_at": lazy_gettext("Available at"),
 }

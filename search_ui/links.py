@@ -87,6 +87,20 @@ def facet_url(args: MultiDict, facet: str, value: str) -> str:
     return link(SEARCH_PAGE, toggle_filter(args, facet, value))
 
 
+def suggested_subjects_url(args: MultiDict) -> str:
+    """The search with the patron's opt-in to count machine-suggested subjects in the subject
+    facet (`suggested=1`) switched on, or off if it was on; its subject filters go too (they
+    name values of the other facet)."""
+    params = {
+        k: v
+        for k, v in request_params(args).items()
+        if k not in ("page", "suggested", "f.subject_facet", "f.subject_facet_suggested")
+    }
+    if args.get("suggested") != "1":
+        params["suggested"] = ["1"]
+    return link(SEARCH_PAGE, params)
+
+
 def suggestion_url(args: MultiDict, corrected: str) -> str:
     """The link of a "Did you mean" suggestion (see `suggestion_params`)."""
     return link(SEARCH_PAGE, suggestion_params(request_params(args), corrected))

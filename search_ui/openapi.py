@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ai.related import RelatedWork, RequestedWork
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_exports import export_paths
@@ -214,6 +215,12 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "Home library id: its works and copies come first.",
                     {"type": "string"},
                 ),
+                _param(
+                    "suggested",
+                    "1: the subject facet (subject_facet_suggested) also counts machine-"
+                    "suggested headings; by default it counts catalogued headings only.",
+                    {"type": "string", "enum": ["1"]},
+                ),
                 *facet_params,
             ],
             "responses": {
@@ -237,7 +244,14 @@ def _work_schema() -> dict[str, Any]:
     schema = json_schema(WorkPayload)
     schema["properties"]["holdings"] = {"type": "array", "items": _ref("Holding")}
     schema["properties"]["other_editions"] = {"type": "array", "items": _ref("Edition")}
-    schema["required"] = sorted([*schema["required"], "other_editions"])
+    schema["properties"]["related"] = {"type": "array", "items": json_schema(RelatedWork)}
+    schema["properties"]["also_requested"] = {
+        "type": "array",
+        "items": json_schema(RequestedWork),
+    }
+    schema["required"] = sorted(
+        [*schema["required"], "other_editions", "related", "also_requested"]
+    )
     return schema
 
 
@@ -256,9 +270,17 @@ def _work_path() -> dict[str, Any]:
             "responses": {
                 "200": {
                     "description": (
-                        "The work. `other_editions` lists the other works with the same "
+                        "The work. `subjects` are the catalogued headings; "
+                        "`suggested_subjects` are machine suggestions, kept apart, each with "
+                        "its score, status (suggested, or accepted by staff), the record's "
+                        "words that drove it and the model that made it. `other_editions` "
+                        "lists the other works with the same "
                         "title proper, part and first author (other editions are other "
-                        "works), newest first, at most ten."
+                        "works), newest first, at most ten. `related` (more like this) lists "
+                        "works sharing subjects, authors, series, classification or title "
+                        "words, each with its reasons; `also_requested` lists works that at "
+                        "least FEDCAT_CO_REQUEST_MIN distinct patrons requested together with "
+                        "this one (pair counts only, see docs/privacy.md)."
                     ),
                     "content": {
                         "application/json": {

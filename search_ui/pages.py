@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from ai.related import also_requested_works, more_like_this
 from indexer.editions import other_editions
 from indexer.overrides import redirect_in_state
 from search_ui import i18n
@@ -17,6 +18,7 @@ from search_ui.links import (
     language_url,
     link,
     page_url,
+    suggested_subjects_url,
     suggestion_url,
 )
 from search_ui.request_params import is_work_id
@@ -58,6 +60,10 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
         holdings=order_holdings(payload["holdings"], home),
         partners=shared.by_id,
         editions=other_editions(shared.engine, payload),
+        related=more_like_this(shared.engine, payload),
+        also_requested=also_requested_works(
+            shared.engine, shared.settings.state_db, payload["id"], shared.settings.co_request_min
+        ),
     )
 
 
@@ -75,6 +81,7 @@ def page_helpers() -> dict[str, Any]:
         "active_filters": active_filters(args),
         "facet_url": lambda facet, value: facet_url(args, facet, value),
         "suggestion_url": lambda corrected: suggestion_url(args, corrected),
+        "suggested_subjects_url": suggested_subjects_url(args),
         "prev_url": page_url(args, -1),
         "next_url": page_url(args, +1),
         "facet_label": i18n.facet_label,

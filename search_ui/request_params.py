@@ -36,7 +36,13 @@ MAX_PER_PAGE = 100
 #: both engines and no patron reads them).
 MAX_RESULTS = 1000
 MIN_YEAR, MAX_YEAR = 0, 9999
-DEFAULT_FACETS = tuple(f for f in FACET_FIELDS if f != "available_at")
+DEFAULT_FACETS = tuple(
+    f for f in FACET_FIELDS if f not in ("available_at", "subject_facet_suggested")
+)
+#: `suggested=1`: the patron's opt-in to count machine-suggested subjects in the subject facet
+SUGGESTED_FACETS = tuple(
+    "subject_facet_suggested" if f == "subject_facet" else f for f in DEFAULT_FACETS
+)
 FILTER_PREFIX = "f."
 #: Bounds on filters, so a crafted URL cannot make an enormous engine query.
 MAX_FILTER_VALUES = 50
@@ -185,7 +191,7 @@ def _filters(params: Params) -> dict[str, list[str]]:
 
 def _facets(params: Params) -> tuple[str, ...]:
     if "facets" not in params:
-        return DEFAULT_FACETS
+        return SUGGESTED_FACETS if single_value(params, "suggested") == "1" else DEFAULT_FACETS
     names = [n.strip() for v in _values(params, "facets") for n in v.split(",") if n.strip()]
     for name in names:
         if name not in FACET_FIELDS:

@@ -92,3 +92,15 @@ def test_engine_profile_times_every_kind_of_query_with_and_without_facet_counts(
     for row in result["variants"].values():
         assert set(row["by_kind"]) == set(MIX)
         assert row["mean_ms"] > 0 and row["p95_ms"] > 0
+
+
+def test_subject_benchmark_prints_every_measure_for_the_model_and_both_baselines():
+    from bench.subjects import MEASURES, run, table
+
+    result = run(test_share=0.3, limit=150)
+    assert set(result["results"]) == {"model", "most frequent", "nearest title"}
+    overall = result["results"]["model"]["all"]
+    assert overall["works"] == result["test_works"] > 20
+    assert all(0.0 <= overall[m] <= 1.0 for m in MEASURES)
+    assert overall["f1@5"] > result["results"]["most frequent"]["all"]["f1@5"]
+    assert "| model" in table(result["results"])

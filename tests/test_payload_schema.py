@@ -57,7 +57,8 @@ def test_every_work_answer_validates_against_the_openapi_work_schema(client):
     for result in found:
         work = client.get(f"/api/v1/works/{result['id']}").get_json()
         jsonschema.validate(work, schema["schema"])
-        assert set(work) == set(WorkPayload.__annotations__) | {"other_editions"}
+        added = {"other_editions", "related", "also_requested"}
+        assert set(work) == set(WorkPayload.__annotations__) | added
 
 
 def test_search_holdings_validate_against_the_holding_schema(client):

@@ -151,7 +151,7 @@ def test_any_home_library_when_no_partners_are_given():
 def test_default_facets_are_all_but_available_at():
     assert search_request_from_params({}).facets == DEFAULT_FACETS
     assert "available_at" not in DEFAULT_FACETS
-    assert set(DEFAULT_FACETS) == set(FACET_FIELDS) - {"available_at"}
+    assert set(DEFAULT_FACETS) == set(FACET_FIELDS) - {"available_at", "subject_facet_suggested"}
 
 
 def test_facets_can_be_comma_separated_or_repeated():
