@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import tempfile
 import threading
@@ -61,8 +62,11 @@ class CountingSink:
     anon_at: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
-    def apply(self, partner, records, run_id) -> SinkResult:
-        result = self.catalog.apply(partner, records, run_id)
+    def prepare(self, partner, records):
+        return self.catalog.prepare(partner, records)
+
+    def apply(self, partner, records, run_id, prepared=None) -> SinkResult:
+        result = self.catalog.apply(partner, records, run_id, prepared)
         self.applied += len(records)
         for share in MILESTONES:
             key = f"{share:.0%}"
@@ -95,6 +99,16 @@ class MemorySampler(threading.Thread):
         self._done.set()
         self.join()
         return self.samples
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the mapping process,
+    once the catalog is closed; the provider is still running, so it is not counted)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def parse_floor(catalogue: SyntheticCatalogue, limit: int = 50_000) -> float:
@@ -151,9 +165,12 @@ def run(
         sampler = MemorySampler()
         rss_before = rss_mib()
         sampler.start()
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         report = asyncio.run(harvest(partners, profiled or sink, checkpoints))
         elapsed = time.perf_counter() - started
+        catalog.close()  # the mapping process is reaped: its CPU time counts below
+        cpu = _cpu_seconds() - cpu_before
         samples = sampler.stop()
         if profiled and profile:
             print(profiled.report(profile))
@@ -190,6 +207,7 @@ def run(
         "records_per_second": round(rate),
         "parse_only_records_per_second": round(floor),
         "ratio_to_parse_floor": round(rate / floor, 3) if floor else None,
+        "cpu_us_per_record": round(cpu * 1e6 / harvested) if harvested else None,
         **peer_figures,
         "rss_mib_before": round(rss_before, 1),
         "rss_mib_at": sink.rss_at,

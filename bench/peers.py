@@ -42,10 +42,13 @@ class ProfiledSink:
         self.sink = sink
         self.profile = cProfile.Profile()
 
-    def apply(self, partner, records, run_id):
+    def prepare(self, partner, records):
+        return self.sink.prepare(partner, records)
+
+    def apply(self, partner, records, run_id, prepared=None):
         self.profile.enable()
         try:
-            return self.sink.apply(partner, records, run_id)
+            return self.sink.apply(partner, records, run_id, prepared)
         finally:
             self.profile.disable()
 

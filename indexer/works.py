@@ -251,10 +251,18 @@ class WorkStore:
             evidence["joined"]["summary"] = "merged by an operator; " + chosen.best.summary()
         return work_id, evidence
 
-    def upsert(self, record: Record, run_id: str, change: Change, force: bool = False) -> None:
+    def upsert(
+        self,
+        record: Record,
+        run_id: str,
+        change: Change,
+        force: bool = False,
+        data: str | None = None,
+    ) -> None:
         """Add or replace a record; an unchanged record is only marked as seen in `run_id`
-        (`force` matches it again anyway, for `rematch`)."""
-        data = record_json(record)
+        (`force` matches it again anyway, for `rematch`). `data` is `record_json(record)`
+        when the caller made it already (the mapping process does)."""
+        data = data or record_json(record)
         old = self.db.execute(
             "SELECT data, work_id FROM records WHERE record_key = ?", (record.key,)
         ).fetchone()
