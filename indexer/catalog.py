@@ -245,6 +245,7 @@ class Catalog:
         stored: dict[str, Record] = {}
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            self.store.begin_batch([item for item in items if isinstance(item, Record)])
             for number, item in enumerate(items):
                 if isinstance(item, Record):
                     made = data[number] if number < len(data) else None
@@ -259,10 +260,12 @@ class Catalog:
             self._index_works(change.reindex, change.removed, stored)
             self.engine.commit()
         except BaseException as exc:
+            self.store.end_batch()
             self.db.execute("ROLLBACK")
             if isinstance(exc, Exception):
                 self._restore_engine(change)
             raise
+        self.store.end_batch()
         self.db.execute("COMMIT")
 
     def _restore_engine(self, change: Change) -> None:
