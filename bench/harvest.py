@@ -148,8 +148,9 @@ def run(
     documents: Path | None = None,
 ) -> dict:
     """One harvest of `works` works; `peer` "sickle" also times sickle's ListRecords over the
-    same provider, `profile` writes the apply thread's cProfile there (and prints its top),
-    `documents` writes every work's index document there (JSON lines, by work id)."""
+    same provider (once before the harvest and once after), `profile` writes the apply
+    thread's cProfile there (and prints its top), `documents` writes every work's index
+    document there (JSON lines, by work id)."""
     es_index = f"fedcat-bench-harvest-{works}-{int(time.time())}"
     with tempfile.TemporaryDirectory() as tmp, provider_process(works, libraries, seed) as feed:
         partners = [Partner(lib, lib.title(), url) for lib, url in feed["urls"].items()]
@@ -161,6 +162,8 @@ def run(
         )
         checkpoints = Checkpoints(Path(tmp) / "state.sqlite", reports_dir=Path(tmp) / "reports")
         sink = CountingSink(catalog, feed["records"])
+        # the peer runs before and after the harvest: its rate moves with the machine's load
+        before = sickle_rate(feed["urls"]) if peer == "sickle" else (0, 0.0)
         profiled = ProfiledSink(sink) if profile else None
         sampler = MemorySampler()
         rss_before = rss_mib()
@@ -176,7 +179,7 @@ def run(
             print(profiled.report(profile))
         if documents:
             dump_documents(catalog, documents)
-        peer_records, peer_seconds = sickle_rate(feed["urls"]) if peer == "sickle" else (0, 0.0)
+        after = sickle_rate(feed["urls"]) if peer == "sickle" else (0, 0.0)
         # VmHWM is updated lazily by the kernel: never report less than was sampled
         peak = max(rss_mib("VmHWM"), *samples, *sink.rss_at.values())
         indexed_works = engine.count()
@@ -188,11 +191,15 @@ def run(
     floor = parse_floor(catalogue)
     peer_figures = {}
     if peer:
+        peer_records, peer_seconds = before[0] + after[0], before[1] + after[1]
         peer_rate = peer_records / peer_seconds if peer_seconds else 0.0
         peer_figures = {
             "peer": peer,
             "peer_records": peer_records,
             "peer_seconds": round(peer_seconds, 2),
+            "peer_records_per_second_before_after": [
+                round(n / t) if t else 0 for n, t in (before, after)
+            ],
             "peer_records_per_second": round(peer_rate),
             "ratio_to_peer": round(rate / peer_rate, 2) if peer_rate else None,
         }
