@@ -101,14 +101,14 @@ class MemorySampler(threading.Thread):
         return self.samples
 
 
-def _cpu_seconds() -> float:
+def _cpu_seconds() -> tuple[float, float]:
     """CPU time of this process and of its children that have ended (the mapping process,
     once the catalog is closed; the provider is still running, so it is not counted)."""
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def parse_floor(catalogue: SyntheticCatalogue, limit: int = 50_000) -> float:
@@ -173,7 +173,7 @@ def run(
         report = asyncio.run(harvest(partners, profiled or sink, checkpoints))
         elapsed = time.perf_counter() - started
         catalog.close()  # the mapping process is reaped: its CPU time counts below
-        cpu = _cpu_seconds() - cpu_before
+        own_cpu, mapping_cpu = (b - a for a, b in zip(cpu_before, _cpu_seconds(), strict=True))
         samples = sampler.stop()
         if profiled and profile:
             print(profiled.report(profile))
@@ -214,7 +214,9 @@ def run(
         "records_per_second": round(rate),
         "parse_only_records_per_second": round(floor),
         "ratio_to_parse_floor": round(rate / floor, 3) if floor else None,
-        "cpu_us_per_record": round(cpu * 1e6 / harvested) if harvested else None,
+        "cpu_us_per_record": round((own_cpu + mapping_cpu) * 1e6 / max(harvested, 1)),
+        "cpu_us_per_record_harvest_process": round(own_cpu * 1e6 / max(harvested, 1)),
+        "cpu_us_per_record_mapping_process": round(mapping_cpu * 1e6 / max(harvested, 1)),
         **peer_figures,
         "rss_mib_before": round(rss_before, 1),
         "rss_mib_at": sink.rss_at,
