@@ -28,7 +28,7 @@ from indexer.catalog import Catalog, open_state
 from indexer.engine import SearchEngine
 from indexer.engines import open_engine
 from indexer.marc import marc_to_record
-from indexer.marc_readers import record_from_element
+from indexer.marc_tree import tree_record
 from indexer.query import MatchAll, SearchRequest
 from indexer.text import analyze
 
@@ -110,7 +110,7 @@ def _build_store(catalogue: SyntheticCatalogue, directory: Path, log=print) -> d
             title_df.update(set(analyze(f"{work.title} {work.subtitle}")))
             surnames[work.author.split(",")[0]] += 1
             headings.update(work.subjects)
-        marc = record_from_element(etree.fromstring(xml.encode(), parser))
+        marc = tree_record(etree.fromstring(xml.encode(), parser))
         identifier = f"oai:{partners[library].id}:{work_index}"
         batch.append(marc_to_record(marc, partners[library], identifier, "2026-11-01T00:00:00Z"))
         if len(batch) >= BATCH:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import sys
 import tempfile
 import threading
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.build import add_index_options  # noqa: E402
 from bench.catalogue import SyntheticCatalogue  # noqa: E402
+from bench.peers import ProfiledSink, dump_documents, sickle_rate  # noqa: E402
 from bench.provider import PAGE_SIZE, provider_process  # noqa: E402
 from bench.report import machine, print_table, write_json  # noqa: E402
 from config.partners import Partner  # noqa: E402
@@ -60,8 +62,11 @@ class CountingSink:
     anon_at: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
-    def apply(self, partner, records, run_id) -> SinkResult:
-        result = self.catalog.apply(partner, records, run_id)
+    def prepare(self, partner, records):
+        return self.catalog.prepare(partner, records)
+
+    def apply(self, partner, records, run_id, prepared=None) -> SinkResult:
+        result = self.catalog.apply(partner, records, run_id, prepared)
         self.applied += len(records)
         for share in MILESTONES:
             key = f"{share:.0%}"
@@ -96,6 +101,16 @@ class MemorySampler(threading.Thread):
         return self.samples
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process and of its children that have ended (the mapping process,
+    once the catalog is closed; the provider is still running, so it is not counted)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def parse_floor(catalogue: SyntheticCatalogue, limit: int = 50_000) -> float:
     """Records/s of only parsing the same records as OAI-PMH pages (up to `limit` records:
     the rate does not depend on how many). Pages are made one at a time, outside the clock."""
@@ -121,7 +136,21 @@ def parse_floor(catalogue: SyntheticCatalogue, limit: int = 50_000) -> float:
     return parsed / spent if spent else 0.0
 
 
-def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed: int = 1) -> dict:
+def run(
+    works: int,
+    engine_kind: str,
+    es_url: str = "",
+    libraries: int = 5,
+    seed: int = 1,
+    *,
+    peer: str = "",
+    profile: Path | None = None,
+    documents: Path | None = None,
+) -> dict:
+    """One harvest of `works` works; `peer` "sickle" also times sickle's ListRecords over the
+    same provider (once before the harvest and once after), `profile` writes the apply
+    thread's cProfile there (and prints its top), `documents` writes every work's index
+    document there (JSON lines, by work id)."""
     es_index = f"fedcat-bench-harvest-{works}-{int(time.time())}"
     with tempfile.TemporaryDirectory() as tmp, provider_process(works, libraries, seed) as feed:
         partners = [Partner(lib, lib.title(), url) for lib, url in feed["urls"].items()]
@@ -133,13 +162,24 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         )
         checkpoints = Checkpoints(Path(tmp) / "state.sqlite", reports_dir=Path(tmp) / "reports")
         sink = CountingSink(catalog, feed["records"])
+        # the peer runs before and after the harvest: its rate moves with the machine's load
+        before = sickle_rate(feed["urls"]) if peer == "sickle" else (0, 0.0)
+        profiled = ProfiledSink(sink) if profile else None
         sampler = MemorySampler()
         rss_before = rss_mib()
         sampler.start()
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
-        report = asyncio.run(harvest(partners, sink, checkpoints))
+        report = asyncio.run(harvest(partners, profiled or sink, checkpoints))
         elapsed = time.perf_counter() - started
+        catalog.close()  # the mapping process is reaped: its CPU time counts below
+        own_cpu, mapping_cpu = (b - a for a, b in zip(cpu_before, _cpu_seconds(), strict=True))
         samples = sampler.stop()
+        if profiled and profile:
+            print(profiled.report(profile))
+        if documents:
+            dump_documents(catalog, documents)
+        after = sickle_rate(feed["urls"]) if peer == "sickle" else (0, 0.0)
         # VmHWM is updated lazily by the kernel: never report less than was sampled
         peak = max(rss_mib("VmHWM"), *samples, *sink.rss_at.values())
         indexed_works = engine.count()
@@ -147,6 +187,22 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         engine.close()
     harvested = sum(p.records for p in report.partners)
     catalogue = SyntheticCatalogue(works, libraries, seed)
+    rate = harvested / elapsed
+    floor = parse_floor(catalogue)
+    peer_figures = {}
+    if peer:
+        peer_records, peer_seconds = before[0] + after[0], before[1] + after[1]
+        peer_rate = peer_records / peer_seconds if peer_seconds else 0.0
+        peer_figures = {
+            "peer": peer,
+            "peer_records": peer_records,
+            "peer_seconds": round(peer_seconds, 2),
+            "peer_records_per_second_before_after": [
+                round(n / t) if t else 0 for n, t in (before, after)
+            ],
+            "peer_records_per_second": round(peer_rate),
+            "ratio_to_peer": round(rate / peer_rate, 2) if peer_rate else None,
+        }
     return {
         "benchmark": "harvest",
         "engine": engine_kind,
@@ -155,8 +211,13 @@ def run(works: int, engine_kind: str, es_url: str = "", libraries: int = 5, seed
         "records": harvested,
         "works_indexed": indexed_works,
         "seconds": round(elapsed, 2),
-        "records_per_second": round(harvested / elapsed),
-        "parse_only_records_per_second": round(parse_floor(catalogue)),
+        "records_per_second": round(rate),
+        "parse_only_records_per_second": round(floor),
+        "ratio_to_parse_floor": round(rate / floor, 3) if floor else None,
+        "cpu_us_per_record": round((own_cpu + mapping_cpu) * 1e6 / max(harvested, 1)),
+        "cpu_us_per_record_harvest_process": round(own_cpu * 1e6 / max(harvested, 1)),
+        "cpu_us_per_record_mapping_process": round(mapping_cpu * 1e6 / max(harvested, 1)),
+        **peer_figures,
         "rss_mib_before": round(rss_before, 1),
         "rss_mib_at": sink.rss_at,
         "rss_mib_sampled_min_max": [round(min(samples or [0]), 1), round(max(samples or [0]), 1)],
@@ -176,8 +237,22 @@ def main() -> None:
     add_index_options(parser, works=10_000)
     parser.add_argument("--libraries", type=int, default=5)
     parser.add_argument("--json", type=Path, help="default bench/results/harvest-ENGINE-N.json")
+    parser.add_argument(
+        "--peer", choices=("sickle",), help="also time sickle's ListRecords over the provider"
+    )
+    parser.add_argument("--profile", type=Path, help="cProfile the apply thread into PATH")
+    parser.add_argument("--documents", type=Path, help="write every work's document to PATH")
     args = parser.parse_args()
-    result = run(args.works, args.engine, args.es_url, args.libraries, args.seed)
+    result = run(
+        args.works,
+        args.engine,
+        args.es_url,
+        args.libraries,
+        args.seed,
+        peer=args.peer or "",
+        profile=args.profile,
+        documents=args.documents,
+    )
     print_table(result)
     write_json(result, args.json or Path(f"bench/results/harvest-{args.engine}-{args.works}.json"))
 

@@ -330,12 +330,17 @@ async def _apply(
     batch: list[HarvestedRecord],
     token: str | None,
 ) -> None:
-    """Sink first, checkpoint second: a crash in between only repeats this batch."""
+    """Sink first, checkpoint second: a crash in between only repeats this batch. A sink that
+    can prepare a batch (map it, in fedcat) does so first, outside the lock, so one partner's
+    batch is prepared while another's is applied."""
+    prepare = getattr(shared.sink, "prepare", None)
+    prepared = await asyncio.to_thread(prepare, partner, batch) if prepare and batch else None
 
     def apply_then_save() -> list[Rejection]:
         rejected: list[Rejection] = []
         if batch:
-            rejected = shared.sink.apply(partner, batch, report.run_id).rejected
+            extra = {} if prepared is None else {"prepared": prepared}
+            rejected = shared.sink.apply(partner, batch, report.run_id, **extra).rejected
         shared.checkpoints.save_batch(partner.id, report.run_id, batch, token)
         return rejected
 

@@ -49,6 +49,10 @@ class RecordSink(Protocol):
         """
         ...
 
+    # A sink may also offer `prepare(partner, records) -> object | None`: the harvester calls
+    # it (in a worker thread, several at a time) before taking its one-apply-at-a-time lock,
+    # and passes what it returns, unless None, to `apply` as the keyword `prepared`.
+
     def sweep(self, partner: Partner, run_id: str) -> int:
         """After a COMPLETE full harvest of partner: remove its records not seen in run_id;
         returns how many were removed."""

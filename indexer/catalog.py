@@ -10,17 +10,23 @@ batch twice gives the same result (kill -9 safe).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from lxml import etree
 
 from config.partners import Partner
 from harvester.sink import HarvestedRecord, Rejection, SinkResult
 from indexer.changes import WorkJournal
 from indexer.documents import index_document, work_payload
 from indexer.engine import SearchEngine
+from indexer.mapping_process import Item, Mapped, MappingProcess
+from indexer.mapping_process import MappingError as MappingProcessError
 from indexer.model import Record
 from indexer.payloads import SuggestedSubjectRow, WorkPayload
 from indexer.works import Change, WorkStore
@@ -34,6 +40,15 @@ class ApplyReport:
 
     upserted: int = 0
     deleted: int = 0
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A harvested batch mapped ahead of `Catalog.apply`: one `Mapped` per record that is not
+    a deletion, in the batch's order."""
+
+    records: Sequence[HarvestedRecord]
+    mapped: list[Mapped]
 
 
 def match_evidence(records: Sequence[Record], stored: Mapping[str, dict]) -> list[dict[str, Any]]:
@@ -88,6 +103,7 @@ class Catalog:
         library_names: Mapping[str, str],
         mapper=None,
         annotations: WorkAnnotations | None = None,
+        mapping_process: bool | None = None,
     ):
         self.db = db
         self.annotations = annotations
@@ -96,26 +112,72 @@ class Catalog:
         self.engine = engine
         self.library_names = dict(library_names)
         self._mapper = mapper
+        #: map in a process of its own when there is a second core (see `prepare`)
+        if mapping_process is None:
+            mapping_process = (os.cpu_count() or 1) > 1
+        self._use_process = mapping_process
+        self._process: MappingProcess | None = None
+        self._process_lock = threading.Lock()
 
     # -- the harvester's sink -----------------------------------------------------------
+    def prepare(self, partner: Partner, records: Sequence[HarvestedRecord]) -> Prepared | None:
+        """Map a batch before it is applied, in the mapping process (the second core) while
+        the harvest applies another batch; None when mapping stays in `apply` (one core, or a
+        mapper of the caller's own). Thread-safe; the harvester calls it outside its lock."""
+        if self._mapper is not None or not self._use_process:
+            return None
+        items = [
+            Item(r.identifier, r.datestamp, etree.tostring(r.metadata), partner.metadata_prefix)
+            for r in records
+            if not r.deleted and r.metadata is not None
+        ]
+        if not items:
+            return None
+        try:
+            if self._process is None:
+                with self._process_lock:
+                    self._process = self._process or MappingProcess()
+            return Prepared(records, self._process.map(partner, items))
+        except MappingProcessError as exc:
+            log.warning("mapping in the harvest's process: %s", exc)
+            return None
+
     def apply(
-        self, partner: Partner, records: Sequence[HarvestedRecord], run_id: str
+        self,
+        partner: Partner,
+        records: Sequence[HarvestedRecord],
+        run_id: str,
+        prepared: Prepared | None = None,
     ) -> SinkResult:
         """Map and write one harvested batch; a record that cannot be mapped is rejected (and
-        said so in the result), the rest of the batch is written."""
+        said so in the result), the rest of the batch is written. `prepared` is what
+        `prepare` made of this same batch."""
         if self._mapper is None:
             from indexer.mapping import map_record
 
-            self._mapper = map_record
+            mapper = map_record
+        else:
+            mapper = self._mapper
         result = SinkResult()
         mapped: list[Record | str] = []
+        data: list[str | None] = []
+        done = iter(prepared.mapped) if prepared and prepared.records is records else None
         for harvested in records:
             if harvested.deleted or harvested.metadata is None:
                 mapped.append(f"{partner.id}\x1f{harvested.identifier}")
+                data.append(None)
+                continue
+            if done is not None:
+                one = next(done)
+                if one.record is None:
+                    result.rejected.append(Rejection(harvested.identifier, one.error))
+                else:
+                    mapped.append(one.record)
+                    data.append(one.data)
                 continue
             try:
                 mapped.append(
-                    self._mapper(
+                    mapper(
                         partner,
                         harvested.identifier,
                         harvested.datestamp,
@@ -123,10 +185,17 @@ class Catalog:
                         partner.metadata_prefix,
                     )
                 )
+                data.append(None)
             except ValueError as exc:
                 result.rejected.append(Rejection(harvested.identifier, str(exc)))
-        self._write(mapped, run_id, ApplyReport())
+        self._write(mapped, run_id, ApplyReport(), data)
         return result
+
+    def close(self) -> None:
+        """Stop the mapping process, if one was started (it also stops with the harvest)."""
+        if self._process is not None:
+            self._process.close()
+            self._process = None
 
     def sweep(self, partner: Partner, run_id: str) -> int:
         """Remove the partner's records that a complete full harvest did not see."""
@@ -176,14 +245,23 @@ class Catalog:
         return self._payload(work_id, members)
 
     # -- internals ----------------------------------------------------------------------
-    def _write(self, items: Sequence[Record | str], run_id: str, report: ApplyReport) -> None:
+    def _write(
+        self,
+        items: Sequence[Record | str],
+        run_id: str,
+        report: ApplyReport,
+        data: Sequence[str | None] = (),
+    ) -> None:
+        """`data[i]`, when given, is the stored JSON of `items[i]` (made already)."""
         change = Change()
         stored: dict[str, Record] = {}
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for item in items:
+            self.store.begin_batch([item for item in items if isinstance(item, Record)])
+            for number, item in enumerate(items):
                 if isinstance(item, Record):
-                    self.store.upsert(item, run_id, change)
+                    made = data[number] if number < len(data) else None
+                    self.store.upsert(item, run_id, change, data=made)
                     stored[item.key] = item
                     report.upserted += 1
                 else:
@@ -194,10 +272,12 @@ class Catalog:
             self._index_works(change.reindex, change.removed, stored)
             self.engine.commit()
         except BaseException as exc:
+            self.store.end_batch()
             self.db.execute("ROLLBACK")
             if isinstance(exc, Exception):
                 self._restore_engine(change)
             raise
+        self.store.end_batch()
         self.db.execute("COMMIT")
 
     def _restore_engine(self, change: Change) -> None:

@@ -14,7 +14,7 @@ from lxml import etree
 from config.partners import Partner
 from indexer import normalize as nz
 from indexer.marc_fields import field_text
-from indexer.marc_readers import record_from_element
+from indexer.marc_tree import tree_record
 from indexer.model import Holding
 
 log = logging.getLogger(__name__)
@@ -218,9 +218,9 @@ def bib_and_holdings(element: etree._Element) -> tuple[pymarc.Record, list[pymar
     """One harvested MARCXML record: a <record>, or a <collection> of the bib and its MFHDs
     (how a partner sends serial holdings in one OAI-PMH record)."""
     if etree.QName(element).localname != "collection":
-        records = [record_from_element(element)]
+        records = [tree_record(element)]
     else:
-        records = [record_from_element(r) for r in element if isinstance(r.tag, str)]
+        records = [tree_record(r) for r in element if isinstance(r.tag, str)]
     bibs = [r for r in records if not is_holdings_record(r)]
     if len(bibs) != 1:
         kinds = "only holdings records" if not bibs else f"{len(bibs)} bibliographic records"

@@ -15,6 +15,7 @@ from indexer import normalize as nz
 from indexer.cjk import vernacular_title_first
 from indexer.holdings import holdings_of
 from indexer.marc_fields import field_text
+from indexer.marc_tree import ByTag
 from indexer.model import Contributor, Record, Subject
 from indexer.unimarc import is_unimarc, unimarc_to_record
 
@@ -113,38 +114,6 @@ def _publication_text(field: pymarc.Field, code: str) -> str:
 # -- the mapping --------------------------------------------------------------------------
 
 
-class _ByTag(pymarc.Record):
-    """A read-only view of a record for the mapping: fields found by tag in a dict built once.
-
-    pymarc scans every field on each get/get_fields; the mapping asks some twenty times per
-    record, once per harvested record.
-    """
-
-    __slots__ = ("_by_tag",)
-
-    def __init__(self, record: pymarc.Record):  # noqa: D107 - shares the record's fields
-        self.leader, self.fields, self.pos = record.leader, record.fields, 0
-        self.force_utf8, self.to_unicode = record.force_utf8, record.to_unicode
-        self._by_tag: dict[str, list[pymarc.Field]] = {}
-        for field in record.fields:
-            self._by_tag.setdefault(field.tag, []).append(field)
-
-    def get_fields(self, *tags):
-        try:
-            present = [tag for tag in tags if tag in self._by_tag]
-        except TypeError:  # pymarc also takes lists of tags
-            return super().get_fields(*tags)
-        if not tags:
-            return self.fields
-        if len(present) <= 1:
-            return list(self._by_tag[present[0]]) if present else []
-        return [field for field in self.fields if field.tag in present]  # record order
-
-    def get(self, tag, default=None):
-        fields = self._by_tag.get(tag)
-        return fields[0] if fields else default
-
-
 def _vernacular(record: pymarc.Record) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for field in record.get_fields("880"):
@@ -230,7 +199,7 @@ def marc_to_record(
 
     A UNIMARC or CNMARC record (told by its fields, see indexer.unimarc) takes the UNIMARC
     mapping, whatever the feed called it."""
-    marc = _ByTag(marc)
+    marc = marc if isinstance(marc, ByTag) else ByTag(marc)
     if is_unimarc(marc):
         return unimarc_to_record(marc, partner, identifier, datestamp, holdings_records)
     title, field_245 = _title(marc, identifier)

@@ -65,8 +65,12 @@ class Overrides:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
         self.db.executescript(SCHEMA)
+        #: set by the work store for a batch when it found no decision stored: `partners`
+        #: then needs no query (nothing but `add` stores one, and `add` clears it)
+        self.none_stored = False
 
     def add(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+        self.none_stored = False
         rows = [(kind, *_pair(a, b)) for a, b in pairs if a != b]
         other = "together" if kind == "apart" else "apart"
         self.db.executemany(
@@ -77,6 +81,8 @@ class Overrides:
 
     def partners(self, record_key: str, kind: Kind) -> set[str]:
         """The records this one must (together) or must not (apart) share a work with."""
+        if self.none_stored:
+            return set()
         rows = self.db.execute(
             "SELECT record_a, record_b FROM work_overrides WHERE kind = ?"
             " AND (record_a = ? OR record_b = ?)",

@@ -102,8 +102,16 @@ def stem_terms(tokens: list[str], language: str) -> list[str]:
     """
     if language not in STEMMERS:
         return []
-    stemmed = zip(tokens, stems(tokens, language), strict=True)
-    return [f"{language}:{s}" for t, s in stemmed if _stemmable(t)]
+    return [term for t in tokens if (term := _stem_term(t, language))]
+
+
+@lru_cache(maxsize=50_000)
+def _stem_term(token: str, language: str) -> str:
+    """The stem term of one word ("" when it is not stemmed): a harvest meets the same words
+    again and again, and this was a third of making a work's document."""
+    if not _stemmable(token):
+        return ""
+    return f"{language}:{_stemmer(STEMMERS[language]).stemWord(token)}"
 
 
 @lru_cache(maxsize=20_000)

@@ -25,6 +25,7 @@ _CJK_START = 0x2E80
 
 
 @lru_cache(maxsize=50_000)
+@lru_cache(maxsize=50_000)
 def romanised_key(token: str) -> str:
     """The skeleton key of one folded word ("" for numbers and CJK)."""
     if token.isdigit() or any(ord(c) >= _CJK_START for c in token):

@@ -24,6 +24,7 @@ from typing import Any
 from indexer.matching import Evidence, compare, compatible, has_strong_key, match_keys
 from indexer.model import Record
 from indexer.overrides import Overrides
+from indexer.work_batch import BatchLookups
 from indexer.work_ids import settle_ids, stable_work_id
 
 SCHEMA = """
@@ -102,6 +103,19 @@ class WorkStore:
         if "evidence" not in columns:  # a state file from before match evidence was kept
             self.db.execute("ALTER TABLE records ADD COLUMN evidence TEXT NOT NULL DEFAULT ''")
         self.overrides = Overrides(db)
+        self._batch: BatchLookups | None = None
+
+    # -- batches ------------------------------------------------------------------------
+    def begin_batch(self, records: Collection[Record]) -> None:
+        """Look up, in one query each, what `upsert` asks about these records (see
+        `indexer.work_batch`); until `end_batch`. Inside the caller's write transaction."""
+        keys = [key for record in records for key in match_keys(record)]
+        self._batch = BatchLookups.load(self.db, [r.key for r in records], keys)
+        self.overrides.none_stored = self._batch.no_overrides
+
+    def end_batch(self) -> None:
+        self._batch = None
+        self.overrides.none_stored = False
 
     # -- reading ----------------------------------------------------------------------
     def records_of(self, work_id: str) -> list[tuple[Record, str]]:
@@ -157,7 +171,7 @@ class WorkStore:
     # -- matching -----------------------------------------------------------------------
     def _candidate_works(self, keys: list[str], record_key: str) -> list[str]:
         """Works holding a record that shares a match key with this one."""
-        if not keys:
+        if not keys or (self._batch is not None and self._batch.no_candidates(keys)):
             return []
         sql = (
             "SELECT DISTINCT r.work_id FROM record_keys k JOIN records r"
@@ -221,9 +235,11 @@ class WorkStore:
                     return False
         return True
 
-    def _place(self, record: Record, previous: str | None, change: Change) -> tuple[str, dict]:
+    def _place(
+        self, record: Record, previous: str | None, change: Change, keys: list[str]
+    ) -> tuple[str, dict]:
         """Choose the record's work; returns it and the evidence to store with the record."""
-        verdicts = self._judge(record, self._candidate_works(match_keys(record), record.key))
+        verdicts = self._judge(record, self._candidate_works(keys, record.key))
         joinable = [v for v in verdicts if v.forced or (v.best.merge and not v.blocking)]
         evidence: dict[str, Any] = {
             "kept_apart": [v.explain() for v in verdicts if v not in joinable]
@@ -251,20 +267,34 @@ class WorkStore:
             evidence["joined"]["summary"] = "merged by an operator; " + chosen.best.summary()
         return work_id, evidence
 
-    def upsert(self, record: Record, run_id: str, change: Change, force: bool = False) -> None:
+    def upsert(
+        self,
+        record: Record,
+        run_id: str,
+        change: Change,
+        force: bool = False,
+        data: str | None = None,
+    ) -> None:
         """Add or replace a record; an unchanged record is only marked as seen in `run_id`
-        (`force` matches it again anyway, for `rematch`)."""
-        data = record_json(record)
-        old = self.db.execute(
-            "SELECT data, work_id FROM records WHERE record_key = ?", (record.key,)
-        ).fetchone()
+        (`force` matches it again anyway, for `rematch`). `data` is `record_json(record)`
+        when the caller made it already (the mapping process does)."""
+        data = data or record_json(record)
+        batch = self._batch
+        if batch is not None and not force and batch.unchanged(record.key, data):
+            old = (data, "")
+        elif batch is not None and batch.known_absent(record.key):
+            old = None
+        else:
+            old = self.db.execute(
+                "SELECT data, work_id FROM records WHERE record_key = ?", (record.key,)
+            ).fetchone()
         if old and old[0] == data and not force:
             sql = "UPDATE records SET run_id = ? WHERE record_key = ?"
             self.db.execute(sql, (run_id, record.key))
             return
         previous = self._remove(record.key, change, old[1]) if old else None
         keys = match_keys(record)
-        work_id, evidence = self._place(record, previous, change)
+        work_id, evidence = self._place(record, previous, change, keys)
         joined = evidence.get("joined")
         merged_by = self._linking_key(keys, joined["with"]) if joined else ""
         self.db.execute(
@@ -289,6 +319,8 @@ class WorkStore:
         if previous and previous != work_id and self.work_size(previous) == 0:
             self.overrides.redirect(previous, work_id)
         change.touch(work_id)
+        if batch is not None:
+            batch.wrote(record.key, keys)
 
     def _linking_key(self, keys: list[str], member: str) -> str:
         """The first of this record's match keys the member it matched best shares (kept
@@ -312,6 +344,8 @@ class WorkStore:
         self._remove(record_key, change)
 
     def _remove(self, record_key: str, change: Change, work_id: str | None = None) -> str | None:
+        if self._batch is not None:
+            self._batch.touched.add(record_key)
         work_id = work_id or self.work_of(record_key)
         if work_id is None:
             return None

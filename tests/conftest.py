@@ -89,7 +89,9 @@ def catalog(engine, tmp_path):
         "south": "South University Library",
         "east": "East County",
     }
-    yield Catalog(db, engine, names)
+    catalog = Catalog(db, engine, names)
+    yield catalog
+    catalog.close()  # its mapping process, if the test harvested
     db.close()
 
 
