@@ -83,14 +83,14 @@ class IsoRelay:
 
     def outgoing(self, request: Request, events: Sequence[TimelineEvent]) -> list[PeerMessage]:
         messages: list[PeerMessage] = []
+        answered = False  # the lender's own "cannot supply" in this change
         for event in events:
+            if event.action is Action.EndOfRota and answered:
+                continue  # that answer already told the partner, with its reason
+            answered = answered or event.action is Action.CannotSupply
             message = self._for_event(request, event)
-            if message is None:
-                continue
-            told_unfilled = any(m.summary.endswith(": Unfilled") for m in messages)
-            if event.action is Action.EndOfRota and told_unfilled:
-                continue  # the lender's own "cannot supply" already said it, with its reason
-            messages.append(message)
+            if message is not None:
+                messages.append(message)
         return messages
 
     def _for_event(self, request: Request, event: TimelineEvent) -> PeerMessage | None:
