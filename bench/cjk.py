@@ -29,6 +29,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,7 +53,7 @@ SKIP = {"sample_dc.xml", "sample_dcx.xml", "sample_mods.xml", "sample_isohold.xm
         "sample_unimarcxml.xml", "sample_kormarcxml.xml", "README.md"}  # fmt: skip
 KINDS = (
     "vernacular_title", "twin", "undivided", "first_characters", "kana_reading",
-    "romanised_title",
+    "romanised_title", "slip",
 )  # fmt: skip
 _SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -101,6 +102,20 @@ def _first_characters(title: str, count: int = 4) -> str:
     return start if all(_SCRIPT.match(c) or c.isspace() for c in start) else ""
 
 
+def _slip(title: str) -> str:
+    """The title (undivided) with one character typed twice or left out, as an input method
+    slip does: which, and where (inside, never the first or last), fixed by the title's own
+    checksum; titles of fewer than six CJK characters are too short to tell apart."""
+    text = _DIVIDED.sub("", title)
+    if len(text) < 6 or not all(_SCRIPT.match(c) for c in text):
+        return ""
+    checksum = zlib.crc32(text.encode())
+    where = 1 + checksum % (len(text) - 2)
+    if checksum % 2:
+        return text[:where] + text[where] + text[where:]
+    return text[:where] + text[where + 1 :]
+
+
 def variants(record: Record) -> Iterator[tuple[str, str]]:
     """(kind, query) pairs for one record, from its title forms whichever field holds them."""
     forms = [_main_part(f) for f in (record.title, *record.vernacular.get("title", [])) if f]
@@ -123,6 +138,9 @@ def variants(record: Record) -> Iterator[tuple[str, str]]:
         yield "first_characters", start
     if readings:
         yield "kana_reading", _hiragana(_DIVIDED.sub("", readings[0]))
+    slip = _slip(title)
+    if slip:
+        yield "slip", slip
     romanised = [f for f in forms if not _SCRIPT.search(f) and any(c.isalpha() for c in f)]
     if romanised:
         yield "romanised_title", romanised[0]

@@ -36,6 +36,7 @@ from config.settings import Settings  # noqa: E402
 from demo.partners import SHARED_DATA  # noqa: E402
 from indexer import normalize as nz  # noqa: E402
 from indexer.catalog import Catalog  # noqa: E402
+from indexer.cjk import has_cjk  # noqa: E402
 from indexer.engine import SearchEngine  # noqa: E402
 from indexer.engines import open_engine  # noqa: E402
 from indexer.marc import marc_to_record  # noqa: E402
@@ -132,7 +133,13 @@ def _is_latin(text: str) -> bool:
 
 
 def _longest(words: list[str], at_least: int) -> int | None:
-    fit = [(len(w), -i) for i, w in enumerate(words) if w.isalpha() and len(w) >= at_least]
+    """The longest word of letters typed one by one (CJK text, typed through an input method,
+    has slips of its own: bench/cjk.py's `slip`)."""
+    fit = [
+        (len(w), -i)
+        for i, w in enumerate(words)
+        if w.isalpha() and len(w) >= at_least and not has_cjk(w)
+    ]
     return -max(fit)[1] if fit else None
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar, cast
 
 from indexer import query as q
+from indexer.cjk import has_cjk
 from indexer.payloads import WorkPayload
 from indexer.stemming import query_stem_terms
 from indexer.text import analyze
@@ -71,6 +72,9 @@ FUZZY_WEIGHT = 0.1
 FUZZY_FALLBACK_AT_MOST = 0
 #: The query words (analysed tokens) that may also match near spellings in a search.
 NearWords = frozenset[str]
+#: The fewest CJK bigrams in a run (five characters) that the fallback reads past a slipped
+#: character in: in a shorter one, what is left would find too much.
+SLIP_RUN = 4
 #: Score added to works held by the patron's home library: larger than any text score,
 #: so those works come first and relevance orders each group.
 HOME_LIBRARY_BOOST = 1000.0
@@ -192,7 +196,11 @@ class QueryCompiler(ABC, Generic[Q]):
         spelling; (`ranked`) a title equal to the words, or starting with them, scores most."""
         fields = self._fields(node.field)
         tokens = analyze(node.text)
-        query = self._every([self._word(fields, token, near) for token in tokens])
+        per_token = {token: self._word(fields, token, near) for token in tokens}
+        readings = slip_readings(tokens, near)
+        query = self._every([per_token[t] for t in readings[0]])
+        if len(readings) > 1:
+            query = self.boolean([], [self._every([per_token[t] for t in r]) for r in readings], [])
         if not ranked or not tokens or node.field not in ("all", "title"):
             return query
         key = " ".join(tokens)
@@ -317,6 +325,58 @@ class QueryCompiler(ABC, Generic[Q]):
         return self.boolean(must, should, []) if len(must) > 1 or should else must[0]
 
 
+def _bigram_runs(tokens: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of each run of CJK bigrams one character apart (`abc` gave `ab`, `bc`)
+    among `tokens`, long enough (SLIP_RUN bigrams) for a slip to be read past."""
+    runs, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        chained = (
+            i < len(tokens)
+            and _is_cjk_bigram(tokens[i - 1])
+            and _is_cjk_bigram(tokens[i])
+            and tokens[i - 1][1] == tokens[i][0]
+        )
+        if not chained:
+            if i - start >= SLIP_RUN and _is_cjk_bigram(tokens[start]):
+                runs.append((start, i))
+            start = i
+    return runs
+
+
+def _is_cjk_bigram(token: str) -> bool:
+    return len(token) == 2 and has_cjk(token)
+
+
+def slip_readings(tokens: list[str], near: NearWords) -> list[list[str]]:
+    """The token lists a work may match in place of `tokens`: `tokens` itself, and, for each
+    run of CJK bigrams whose every bigram is in `near` (the fallback), the run read without
+    one of its characters (the one or two bigrams that touch it).
+
+    That finds a title typed with one character doubled, left out, or chosen wrongly by the
+    input method (each breaks only the bigrams touching one character), the way a near
+    spelling finds a word of letters with one edit.
+    """
+    readings = [tokens]
+    for start, end in _bigram_runs(tokens):
+        if not all(t in near for t in tokens[start:end]):
+            continue
+        for char in range(start, end + 1):  # the run's characters: bigram k holds k and k+1
+            skip = {char - 1, char} & set(range(start, end))
+            readings.append([t for k, t in enumerate(tokens) if k not in skip])
+    return readings
+
+
+def slip_tokens(query: q.Query) -> NearWords:
+    """The CJK bigrams of `query` (not under a NOT) in runs a slip may be read past."""
+    found: set[str] = set()
+    for leaf in q.positive_leaves(query):
+        if isinstance(leaf, q.Words):
+            tokens = analyze(leaf.text)
+            for start, end in _bigram_runs(tokens):
+                found.update(tokens[start:end])
+    return frozenset(found)
+
+
 def near_spelling_words(query: q.Query) -> list[q.Words]:
     """The words of `query` (each with its field) that the fuzzy fallback could match by a
     near spelling: words of letters long enough to allow an edit, not under a NOT."""
@@ -338,15 +398,17 @@ def search_with_fallback(
     Near spellings are allowed first only for the words that find nothing on their own (a
     word the catalogue has is most likely spelt as meant, and each near-spelt word costs the
     engine a walk of its term dictionaries); when every word is found, or that finds nothing,
-    for every word.
+    for every word. CJK text, which has no near spellings, is read past one slipped
+    character in that last pass (`slip_readings`).
     """
     exact = run(request, frozenset())
     if not request.fuzzy_fallback or exact.total > FUZZY_FALLBACK_AT_MOST:
         return exact
     words = near_spelling_words(request.query)
-    if not words:
+    slips = slip_tokens(request.query)
+    if not words and not slips:
         return exact
-    every = frozenset(w.text for w in words)
+    every = frozenset(w.text for w in words) | slips
     missing = frozenset(w.text for w in words if _finds_nothing(run, w))
     near = run(request, missing) if missing and missing != every else None
     if near is None or near.total <= exact.total:
