@@ -15,6 +15,8 @@ from pathlib import Path
 import pymarc
 from lxml import etree
 
+from indexer import marc8
+
 log = logging.getLogger(__name__)
 
 _PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False)
@@ -100,16 +102,32 @@ def _looks_utf8(chunk: bytes) -> bool:
 
 
 def _binary_records(path: Path) -> Iterator[pymarc.Record]:
+    """Each record of an ISO 2709 file; one pymarc cannot read, or whose MARC-8 it cannot
+    decode (`indexer.marc8`), is skipped with a warning that names it and says why."""
     for number, chunk in enumerate(_binary_chunks(path.read_bytes()), 1):
         try:
-            yield pymarc.Record(
-                data=chunk,
-                force_utf8=_looks_utf8(chunk),
-                hide_utf8_warnings=True,
-                utf8_handling="replace",
-            )
+            decoded = marc8.decode(chunk, utf8=_looks_utf8(chunk))
         except Exception as exc:  # pymarc raises many types for broken records
             log.warning("%s: skipped record #%d: %s", path, number, exc or type(exc).__name__)
+            continue
+        name = _record_name(decoded.record, number)
+        if decoded.undecodable:
+            log.warning(
+                "%s: skipped %s: MARC-8 that cannot be decoded (%s)",
+                path,
+                name,
+                "; ".join(decoded.undecodable[:3]),
+            )
+            continue
+        for repair in decoded.repairs:
+            log.warning("%s: repaired %s: %s", path, name, repair)
+        yield decoded.record
+
+
+def _record_name(record: pymarc.Record, number: int) -> str:
+    control = record.get("001")
+    own = (control.data or "").strip() if control is not None else ""
+    return f"record #{number} ({own})" if own else f"record #{number}"
 
 
 def _xml_records(path: Path) -> Iterator[pymarc.Record]:

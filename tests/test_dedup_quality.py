@@ -22,10 +22,13 @@ from indexer.matching import compare, match_keys
 from tests.fixtures.paths import FIXTURES
 
 #: (precision, recall) floors per group, as measured after issue 20 (128 pairs, 2026-12-02).
+#: "real" lost two pairs both found (a MARC-8 and a UTF-8 copy of one record) when the MARC-8
+#: copies, whose EACC is cut short, came to be refused (tests/test_marc8_traps.py): the same
+#: misses over fewer pairs, 0.833.
 FLOORS = {
     "overall": (0.98, 0.91),
     "cross_library": (0.98, 0.90),
-    "real": (0.98, 0.85),
+    "real": (0.98, 0.83),
     "variant": (0.98, 0.96),
 }
 PARTNER = Partner(id="north", name="North", base_url="http://127.0.0.1:1/oai")
