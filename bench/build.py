@@ -45,6 +45,9 @@ class BenchIndex:
     works: int
     #: term statistics and facet values: {"title_df": {...}, "surnames": [...], ...}
     catalogue: dict
+    #: FEDCAT_FACET_CACHE for what is measured: 0, every search counts its facets (as the
+    #: figures before the cache did; a benchmark's repeated queries would all be kept)
+    facet_cache: int = 0
 
     @property
     def partners_file(self) -> Path:
@@ -59,6 +62,7 @@ class BenchIndex:
             es_url=self.es_url,
             es_index=self.es_index,
             partners_file=self.partners_file,
+            facet_cache=self.facet_cache,
         )
 
     def open_engine(self) -> SearchEngine:
@@ -72,6 +76,7 @@ class BenchIndex:
             "FEDCAT_ES_URL": self.es_url,
             "FEDCAT_ES_INDEX": self.es_index,
             "FEDCAT_PARTNERS": str(self.partners_file),
+            "FEDCAT_FACET_CACHE": str(self.facet_cache),
         }
 
 

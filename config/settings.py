@@ -36,6 +36,8 @@ ACCESS_LOGS = ("off", "anonymous", "full")
 #: defaults (RFC 9106's low-memory profile). Tests use cheap ones; production should not.
 DEFAULT_PASSWORD_COST = (3, 65536, 4)
 _OFF = ("", "off", "none", "0", "false", "no")
+#: searches whose facet counts a web process keeps (FEDCAT_FACET_CACHE; indexer.facet_cache)
+DEFAULT_FACET_CACHE = 512
 
 
 class SettingsError(ValueError):
@@ -50,6 +52,9 @@ class Settings:
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = "fedcat-works"
     es_timeout: float = DEFAULT_ES_TIMEOUT
+    #: searches whose facet counts each process keeps for the index's current commit
+    #: (tantivy; 0: count every search's facets)
+    facet_cache: int = DEFAULT_FACET_CACHE
     partners_file: Path = BUNDLED_PARTNERS
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
@@ -309,6 +314,15 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds, 0.1 to 300",
         "how long the web app (then 503) and the commands wait for Elasticsearch",
         _seconds("FEDCAT_ES_TIMEOUT", DEFAULT_ES_TIMEOUT),
+    ),
+    Setting(
+        "facet_cache",
+        "FEDCAT_FACET_CACHE",
+        str(DEFAULT_FACET_CACHE),
+        "0 to 100000",
+        "searches whose facet counts each process keeps until the next commit (tantivy; "
+        "paging and re-sorting count once); 0 counts every time",
+        _whole("FEDCAT_FACET_CACHE", 0, 100_000, "searches"),
     ),
     Setting(
         "partners_file",

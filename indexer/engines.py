@@ -35,13 +35,17 @@ class EngineSettings(Protocol):
     def es_timeout(self) -> float:
         """Seconds one call to Elasticsearch may take before it counts as unavailable."""
 
+    @property
+    def facet_cache(self) -> int:
+        """Searches whose facet counts the engine keeps until the next commit (tantivy)."""
+
 
 def open_engine(settings: EngineSettings) -> SearchEngine:
     """The engine `settings.engine` names, opened on its index."""
     if settings.engine == "tantivy":
         from indexer.tantivy_engine import TantivyEngine
 
-        return TantivyEngine(settings.index_dir)
+        return TantivyEngine(settings.index_dir, facet_cache=settings.facet_cache)
     if settings.engine == "elasticsearch":
         from indexer.es_engine import ElasticsearchEngine
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,7 @@ from indexer.engine import (
     facet_groups,
     search_with_fallback,
 )
+from indexer.facet_cache import FACET_CACHE_SIZE, FacetCache, facet_key
 from indexer.payloads import WorkPayload
 
 _SORTS = {
@@ -139,7 +141,9 @@ class TantivyCompiler(QueryCompiler[tantivy.Query]):
 class TantivyEngine(SearchEngine):
     name = "tantivy"
 
-    def __init__(self, path: Path, *, writer_heap: int = 128_000_000):
+    def __init__(
+        self, path: Path, *, writer_heap: int = 128_000_000, facet_cache: int = FACET_CACHE_SIZE
+    ):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = build_schema()
@@ -154,6 +158,10 @@ class TantivyEngine(SearchEngine):
         self._writer_heap = writer_heap
         self._writer: tantivy.IndexWriter | None = None
         self._reloaded_at = 0.0
+        #: the commit the searcher shows, read before each reload (so never newer than it)
+        self._generation = -1
+        self._reading = threading.Lock()
+        self.facet_cache = FacetCache(facet_cache)
 
     # -- writing ----------------------------------------------------------------------
     def _writing(self) -> tantivy.IndexWriter:
@@ -234,21 +242,38 @@ class TantivyEngine(SearchEngine):
     def _reload(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._reloaded_at >= RELOAD_INTERVAL:
-            try:
-                self.index.reload()
-            except ValueError as exc:  # tantivy's error for a removed or damaged index
-                raise EngineError(f"tantivy index at {self.path} cannot be read: {exc}") from None
-            self._reloaded_at = now
+            with self._reading:
+                generation = self._committed_generation()
+                try:
+                    self.index.reload()
+                except ValueError as exc:  # tantivy's error for a removed or damaged index
+                    raise EngineError(
+                        f"tantivy index at {self.path} cannot be read: {exc}"
+                    ) from None
+                self._generation = max(self._generation, generation)
+                self._reloaded_at = now
+
+    def _committed_generation(self) -> int:
+        """The opstamp of the index's last commit (tantivy's meta.json), -1 if unreadable:
+        it grows with every commit, by this process or another."""
+        try:
+            return int(json.loads((self.path / "meta.json").read_text())["opstamp"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1
 
     def _searcher(self) -> tantivy.Searcher:
+        return self._searcher_and_generation()[0]
+
+    def _searcher_and_generation(self) -> tuple[tantivy.Searcher, int]:
         self._reload()
-        return self.index.searcher()
+        with self._reading:
+            return self.index.searcher(), self._generation
 
     def search(self, request: q.SearchRequest) -> q.SearchResult:
         return search_with_fallback(self._search, request)
 
     def _search(self, request: q.SearchRequest, near: NearWords) -> q.SearchResult:
-        searcher = self._searcher()
+        searcher, generation = self._searcher_and_generation()
         query = self.compiler.request(request, near=near)
         kwargs: dict[str, Any] = {"offset": request.offset}
         if request.sort in _SORTS:  # an explicit sort wins over home-library ranking
@@ -263,7 +288,13 @@ class TantivyEngine(SearchEngine):
         total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
         every_hit = request.offset == 0 and total <= len(hits)
         found_ids = [hit.work_id for hit in hits] if every_hit else None
-        return q.SearchResult(total, hits, self._facets(searcher, request, total, near, found_ids))
+        key = facet_key(request, near)
+        facets = self.facet_cache.get(generation, key) if request.facets else None
+        if facets is None:
+            facets = self._facets(searcher, request, total, near, found_ids)
+            if request.facets:
+                self.facet_cache.put(generation, key, facets)
+        return q.SearchResult(total, hits, facets)
 
     def _facets(
         self,

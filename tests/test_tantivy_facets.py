@@ -8,6 +8,7 @@ import pytest
 
 from indexer import tantivy_engine
 from indexer.documents import index_document, work_payload
+from indexer.facet_cache import FacetCache
 from indexer.query import MatchAll, SearchRequest, Words
 from indexer.tantivy_engine import TantivyEngine, split_facets
 from tests.fixtures.builders import record
@@ -55,6 +56,7 @@ REQUESTS = [
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=["everything", "one word", "two filters"])
 def test_counting_in_two_threads_gives_the_counts_of_one_pass(shelf, monkeypatch, request_):
+    monkeypatch.setattr(shelf, "facet_cache", FacetCache(size=0))  # count both times
     monkeypatch.setattr(tantivy_engine, "PARALLEL_FACETS_FROM", 10**9)
     one_pass = shelf.search(request_)
     monkeypatch.setattr(tantivy_engine, "PARALLEL_FACETS_FROM", 0)
