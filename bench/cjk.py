@@ -53,13 +53,14 @@ SKIP = {"sample_dc.xml", "sample_dcx.xml", "sample_mods.xml", "sample_isohold.xm
         "sample_unimarcxml.xml", "sample_kormarcxml.xml", "README.md"}  # fmt: skip
 KINDS = (
     "vernacular_title", "twin", "undivided", "first_characters", "kana_reading",
-    "romanised_title", "slip",
+    "romanised_title", "slip", "hangul_undivided",
 )  # fmt: skip
 _SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
 _UNDIVIDED = r"[\u3040-\u30ff\u3400-\u9fff]"
 _DIVIDED = re.compile(rf"(?<={_UNDIVIDED})[ \u3000]+(?={_UNDIVIDED})")
+_HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3])[ \u3000]+(?=[\uac00-\ud7a3])")
 
 
 def load_records() -> dict[str, list[Record]]:
@@ -138,6 +139,8 @@ def variants(record: Record) -> Iterator[tuple[str, str]]:
         yield "first_characters", start
     if readings:
         yield "kana_reading", _hiragana(_DIVIDED.sub("", readings[0]))
+    if _HANGUL_GAP.search(title):  # Korean typed without its word spaces
+        yield "hangul_undivided", _HANGUL_GAP.sub("", title)
     slip = _slip(title)
     if slip:
         yield "slip", slip

@@ -21,7 +21,7 @@ from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.stemming import stem_terms
-from indexer.text import analyze, fold, join_divided_cjk
+from indexer.text import analyze, fold, hangul_gap_bigrams, join_divided_cjk
 from indexer.transliterate import romanised_key
 
 #: MARC-ish "best record" preference when several libraries describe one work.
@@ -124,8 +124,13 @@ def _tokens(values: Iterable[str]) -> list[str]:
     """The tokens of each value in turn, analysed in one call: no token spans two values.
 
     Word-divided CJK (理智　与　情感) is joined within each value, as the query parser
-    joins it in a query, so divided and undivided forms meet on the same bigrams."""
-    return analyze(" ".join(join_divided_cjk(value) for value in values if value))
+    joins it in a query, so divided and undivided forms meet on the same bigrams; hangul
+    keeps its word divisions, and the bigrams across them come after the field's own terms
+    (`hangul_gap_bigrams`), so a phrase of its words is still found where it stands."""
+    joined = [join_divided_cjk(value) for value in values if value]
+    tokens = analyze(" ".join(joined))
+    gaps = hangul_gap_bigrams(joined)
+    return [*tokens, *gaps] if gaps else tokens
 
 
 def loose_terms(tokens: Sequence[str], language: str) -> list[str]:

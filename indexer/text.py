@@ -92,6 +92,20 @@ _UNDIVIDED = (
 _WORD_DIVISION = re.compile(rf"(?<=[{_UNDIVIDED}])[ \u3000]+(?=[{_UNDIVIDED}])")
 
 
+#: a space between two hangul syllables: a word division in Korean, which patrons often
+#: leave out (한국목록규칙 for 한국 목록 규칙)
+_HANGUL_GAP = re.compile(r"([\uac00-\ud7a3])[ \u3000]+(?=([\uac00-\ud7a3]))")
+
+
+def hangul_gap_bigrams(values: list[str]) -> list[str]:
+    """The bigrams across each word division of hangul in `values` (목록 규칙 → 록규).
+
+    Hangul keeps its spaces in the index (a Korean patron who types them means words), and
+    these bigrams, added after a field's own terms, let the same words typed without the
+    spaces find it too: every bigram of 한국목록규칙 is then in 한국 목록 규칙's field."""
+    return [fold(a + b) for value in values for a, b in _HANGUL_GAP.findall(value)]
+
+
 def join_divided_cjk(text: str) -> str:
     """'理智　与　情感' → '理智与情感': spaces (and ideographic spaces) between Han or kana
     characters deleted, so word-divided and undivided forms give the same bigrams."""

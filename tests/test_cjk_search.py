@@ -59,8 +59,10 @@ def test_spaces_between_han_or_kana_do_not_cut_bigrams_in_a_value():
     )
     assert _tokens(["理智 与 情感"]) == analyze("理智与情感")
     assert join_divided_cjk("いま を 生きる") == "いまを生きる"
-    # Korean divides words by spaces: hangul words stay apart, as do Latin words
-    assert _tokens(["한국 문학"]) == ["한국", "문학"]
+    # Korean divides words by spaces: hangul words stay apart, as do Latin words; the
+    # bigram across the division comes after them (a patron may leave the space out)
+    assert _tokens(["한국 문학"]) == ["한국", "문학", "국문"]
+    assert analyze("한국 문학") == ["한국", "문학"]  # a query's words are its words
     assert _tokens(["中国 Studies 文学"]) == ["中国", "studies", "文学"]
 
 
@@ -164,3 +166,19 @@ def test_kana_reading_typed_in_either_script_finds_the_kanji_title(ndl_catalog, 
             if record.title not in titles(ndl_catalog, typed):
                 missed.append((record.title, typed))
     assert not missed
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["韓國目録規則", "韩国目录规则", "한국 목록 규칙", "한국목록규칙", "목록 규칙"],
+    ids=["hanja", "hanja-simplified", "hangul", "hangul-undivided", "hangul-words"],
+)
+def test_a_korean_record_with_hanja_and_hangul_is_found_by_either(catalog, typed):
+    """NDL's record of the Korean cataloguing rules has its title in hanja (245) and in
+    hangul (246/880); either, as a Korean patron types it, finds it."""
+    records = [
+        r for r in mapped_records("cjk/enju-ndl/marc21.dat") if r.title.startswith("韓國目録規則")
+    ]
+    assert len(records) == 1
+    catalog.add_records(records)
+    assert search(catalog, typed) == [records[0].identifier]
