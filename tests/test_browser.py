@@ -303,7 +303,7 @@ def test_widget_on_a_chinese_partner_page_speaks_chinese_from_the_shared_catalog
     with serve_wsgi(_widget_page(app_url, "north", lang="zh-CN"), port=partner_port) as site:
         page.goto(site)
         widget = page.locator("fedcat-search")
-        box = widget.get_by_role("combobox", name="检索所有成员图书馆")
+        box = widget.get_by_role("combobox", name="检索所有成员馆")
         box.fill("kind of blue")
         widget.get_by_role("button", name="检索").click()
         status = widget.get_by_role("status").filter(has_text="联合目录中有")

@@ -103,7 +103,7 @@ def test_the_page_language_follows_accept_language_quality_values(
     client, accept_language, expected
 ):
     page = client.get("/", headers={"Accept-Language": accept_language}).get_data(as_text=True)
-    heading = "在任一成员图书馆查找图书、乐谱或录音" if expected == "zh" else "Find a book, score"
+    heading = "在任一成员馆查找图书、乐谱或录音" if expected == "zh" else "Find a book, score"
     assert heading in page
     assert f'<html lang="{"zh-Hans" if expected == "zh" else "en"}">' in page
 
@@ -121,7 +121,7 @@ def test_the_lang_parameter_wins_over_the_browser(client):
 def test_the_messages_endpoint_serves_the_catalogue_with_cldr_plural_forms(client):
     chinese = client.get("/api/v1/messages?lang=zh").get_json()
     assert chinese["lang"] == "zh"
-    assert chinese["messages"]["Search all partner libraries"] == "检索所有成员图书馆"
+    assert chinese["messages"]["Search all partner libraries"] == "检索所有成员馆"
     assert chinese["messages"]["%(num)d result in the consortium"] == {
         "other": "联合目录中有 %(num)d 条结果"
     }

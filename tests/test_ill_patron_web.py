@@ -387,7 +387,7 @@ def test_pages_speak_chinese(tantivy_app):
     sign_in(client, ANN)
     rid = request_id_of(place(client, "Kind of blue"))
     mine = client.get(f"/my/requests/{rid}?lang=zh").get_data(as_text=True)
-    assert "我的申请" in mine and "已发送至出借馆，等待答复" in mine
+    assert "我的申请" in mine and "已发送至借出馆，等待答复" in mine
     wid = work_id(client, "Giant steps")
     form = client.get(f"/work/{wid}/request?lang=zh").get_data(as_text=True)
     assert "取书地点" in form

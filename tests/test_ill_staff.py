@@ -298,7 +298,7 @@ def test_the_pages_in_chinese(web_sqlite):
     )
     assert answer.headers["Location"] == "/staff/lending?lang=zh"
     borrowing = web.staff("north", "b1").get("/staff/borrowing?lang=zh").get_data(as_text=True)
-    assert "借入请求" in borrowing and "轮转顺序" in borrowing
+    assert "借入申请" in borrowing and "轮转顺序" in borrowing
 
 
 def test_patron_names_reach_the_lender_only_on_the_slip_and_only_if_the_borrower_prints_them(web):
