@@ -19,7 +19,7 @@ from iso18626.codec import encode, error_confirmation
 from iso18626.errors import MessageError
 from search_ui.auth import csrf
 from search_ui.extension import Fedcat, fedcat
-from search_ui.query_parser import parse_query
+from search_ui.query_parser import BadQuery, parse_query
 
 blueprint = Blueprint("iso18626", __name__)
 XML = "application/xml"
@@ -49,8 +49,8 @@ def work_finder(app_state: Fedcat):
             try:
                 search = SearchRequest(query=parse_query(text), limit=10, fuzzy_fallback=False)
                 hits = app_state.engine.search(search).hits
-            except Exception:  # noqa: BLE001  # a citation the parser refuses finds nothing
-                continue
+            except BadQuery:  # a citation the parser refuses finds nothing; an engine that
+                continue  # is down is a 503 (the partner's system sends the message again)
             for hit in hits:
                 holdings = [h for h in hit.payload["holdings"] if h["library_id"] == lender]
                 if not holdings:

@@ -135,3 +135,29 @@ def test_a_request_for_a_library_that_is_not_fedcats_is_refused(there, peer):
     status, _, confirmation = peer.send(message, there.url + "/iso18626", SECRET)
     assert status == 200 and not confirmation.ok
     assert there.lending("east") == []
+
+
+def test_a_request_while_search_is_down_is_a_503_and_changes_nothing(
+    database, peer, tmp_path, monkeypatch
+):
+    """The work a partner's request cites cannot be looked up while the engine is away: the
+    answer is a 503 with Retry-After (the partner's system sends the message again), not an
+    ERROR confirmation, which would end the request there for good."""
+    from config.settings import Settings
+    from indexer.es_engine import ElasticsearchEngine
+    from search_ui.app import create_app
+    from tests.fixtures.live import serve_wsgi
+
+    partners = [iso_partner("north", str(NORTH), peer.url), fedcat_partner("east", str(EAST))]
+    monkeypatch.setenv(partners[0].ill.secret_env, SECRET)
+    away = ElasticsearchEngine("http://127.0.0.1:9", "fedcat-away", timeout=1)  # nothing there
+    settings = Settings(data_dir=tmp_path, rate_limit=None, database=database)
+    app = create_app(settings, engine=away, partners=partners)
+    with serve_wsgi(app) as url:
+        message = peer.request(EAST, "NORTH-REQ-9", "Kind of blue", isbn="9780000000002")
+        status, body, confirmation = peer.send(message, url + "/iso18626", SECRET)
+        assert status == 503 and confirmation is None, body
+        with app.app_context():
+            from search_ui.extension import fedcat
+
+            assert fedcat().ill.store.find_by_peer_id("north", "NORTH-REQ-9") is None
