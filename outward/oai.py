@@ -292,19 +292,6 @@ class OaiProvider:
             sub(record, f"{OAI}metadata").append(writer(payload))
 
 
-def refusal_document(base_url: str, message: str, now: str | None = None) -> bytes:
-    """An OAI-PMH answer refusing a request before it is read (a client over the rate limit).
-
-    OAI-PMH has no error code for it (flow control is HTTP's: the status and Retry-After),
-    so the closest of its codes, badArgument, carries the message."""
-    root = etree.Element(f"{OAI}OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_SCHEMA}")
-    sub(root, f"{OAI}responseDate", now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    sub(root, f"{OAI}request", base_url)
-    sub(root, f"{OAI}error", message, code="badArgument")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
 def _arguments(params: Mapping[str, list[str]]) -> tuple[str, dict[str, str]]:
     verbs = params.get("verb") or []
     if len(verbs) != 1 or verbs[0] not in VERBS:

@@ -26,7 +26,6 @@ from accounts.errors import (
 )
 from ill.errors import IllError
 from indexer.engine import EngineError, EngineUnavailable
-from outward.oai import refusal_document
 from outward.sru import unavailable_response
 from search_ui.auth import forget_stale_session
 from search_ui.extension import fedcat
@@ -91,7 +90,8 @@ def unavailable(exc: EngineUnavailable) -> Response:
 
 @blueprint.app_errorhandler(RateLimitExceeded)
 def too_many_requests(exc: RateLimitExceeded) -> Response:
-    """A 429 with Retry-After; /sru and /oai say it in their protocol's form."""
+    """A 429 with Retry-After; /sru says it in its protocol's form, /oai as OAI-PMH's flow
+    control does (503 with Retry-After)."""
     wait = retry_after(fedcat().limiter)
     message = f"Too many requests from this client. Please wait {wait} s and try again."
     if request.path == "/sru":
@@ -99,8 +99,9 @@ def too_many_requests(exc: RateLimitExceeded) -> Response:
         body = unavailable_response(params, message)
         response = Response(body, 429, content_type="application/xml; charset=utf-8")
     elif request.path == "/oai":
-        body = refusal_document(request.base_url, message)
-        response = Response(body, 429, content_type="text/xml; charset=utf-8")
+        # OAI-PMH's flow control is HTTP's: harvesters (HTTP::OAI, sickle, fedcat's own) wait
+        # out a 503 with Retry-After and ask again; a 429 or an OAI error would end a harvest
+        response = Response(message, 503, content_type="text/plain; charset=utf-8")
     else:
         response = error(429, "Too many requests from this client. Please wait and try again.")
     response.headers["Retry-After"] = str(wait)
