@@ -288,12 +288,13 @@ class TantivyEngine(SearchEngine):
         total: int = found.count  # type: ignore[attr-defined]  # tantivy's stubs omit it
         every_hit = request.offset == 0 and total <= len(hits)
         found_ids = [hit.work_id for hit in hits] if every_hit else None
+        if not request.facets:
+            return q.SearchResult(total, hits, {})
         key = facet_key(request, near)
-        facets = self.facet_cache.get(generation, key) if request.facets else None
+        facets = self.facet_cache.get(generation, key)
         if facets is None:
             facets = self._facets(searcher, request, total, near, found_ids)
-            if request.facets:
-                self.facet_cache.put(generation, key, facets)
+            self.facet_cache.put(generation, key, facets)
         return q.SearchResult(total, hits, facets)
 
     def _facets(
