@@ -13,7 +13,9 @@ work among the first ten is kept. Kinds:
 - undivided: a word-divided title (理智　与　情感) typed without its spaces;
 - first_characters: the first four characters of a title of eight or more;
 - kana_reading: NDL's katakana reading (880 $6 245-nn/$1) typed in hiragana, undivided;
-- romanised_title: the romanised form (245 in US practice, 880 (B for NDL, CNMARC's pinyin).
+- romanised_title: the romanised form (245 in US practice, 880 (B for NDL, CNMARC's pinyin);
+- chinese_form: a Japanese title with kanji of Japanese form (図 経 気), typed as a Chinese
+  reader types its kanji: OpenCC's Japanese → traditional phrases, then zhconv's simplified.
 
 Prints success@1, success@10 and MRR per kind, like bench/relevance.py.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import opencc  # noqa: E402
 from zhconv import zhconv  # noqa: E402
 
 from bench.relevance import DEPTH, Probe, _engine, rank_of, summary, table  # noqa: E402
@@ -53,11 +56,12 @@ SKIP = {"sample_dc.xml", "sample_dcx.xml", "sample_mods.xml", "sample_isohold.xm
         "sample_unimarcxml.xml", "sample_kormarcxml.xml", "README.md"}  # fmt: skip
 KINDS = (
     "vernacular_title", "twin", "undivided", "first_characters", "kana_reading",
-    "romanised_title", "slip", "hangul_undivided",
+    "romanised_title", "slip", "hangul_undivided", "chinese_form",
 )  # fmt: skip
 _SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KATAKANA = re.compile(r"[\u30a1-\u30f6]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
 _UNDIVIDED = r"[\u3040-\u30ff\u3400-\u9fff]"
 _DIVIDED = re.compile(rf"(?<={_UNDIVIDED})[ \u3000]+(?={_UNDIVIDED})")
 _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3])[ \u3000]+(?=[\uac00-\ud7a3])")
@@ -117,6 +121,15 @@ def _slip(title: str) -> str:
     return text[:where] + text[where + 1 :]
 
 
+def _chinese_form(title: str) -> str:
+    """A Japanese title's kanji in their Chinese simplified forms ("" when that is the title
+    simplified as Chinese already, i.e. it has no kanji of a Japanese form)."""
+    if not _KANA.search(title) and not _HAN.search(title):
+        return ""
+    chinese = zhconv.convert(opencc.OpenCC("jp2t").convert(title), "zh-hans")
+    return chinese if chinese != zhconv.convert(title, "zh-hans") else ""
+
+
 def variants(record: Record) -> Iterator[tuple[str, str]]:
     """(kind, query) pairs for one record, from its title forms whichever field holds them."""
     forms = [_main_part(f) for f in (record.title, *record.vernacular.get("title", [])) if f]
@@ -132,6 +145,9 @@ def variants(record: Record) -> Iterator[tuple[str, str]]:
         other = zhconv.convert(title, "zh-hant" if simplified else "zh-hans")
         if other != title:
             yield "twin", other
+    chinese = _chinese_form(title)
+    if chinese:
+        yield "chinese_form", chinese
     if _DIVIDED.search(title):
         yield "undivided", _DIVIDED.sub("", title)
     start = _first_characters(_DIVIDED.sub("", title))

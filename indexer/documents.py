@@ -17,6 +17,7 @@ from indexer.engine import (
     TITLE_START_WORDS,
     IndexDocument,
 )
+from indexer.hanzi import word_terms
 from indexer.model import STATUS_RANK, Record, availability
 from indexer.normalize import unique
 from indexer.payloads import HoldingRow, WorkPayload
@@ -135,10 +136,12 @@ def _tokens(values: Iterable[str]) -> list[str]:
 
 def loose_terms(tokens: Sequence[str], language: str) -> list[str]:
     """The other forms of a field's words, for its loose field: each word's stem in the
-    record's language (engine-neutral terms such as "fre:lettr", see indexer.stemming) and
-    its romanised key where that differs from the word (a key equal to a word is found in
-    the exact field, where the query looks for keys too)."""
+    record's language (engine-neutral terms such as "fre:lettr", see indexer.stemming), the
+    Chinese dictionary words of its Han ("zh:图书馆", see indexer.hanzi), and each word's
+    romanised key where that differs from the word (a key equal to a word is found in the
+    exact field, where the query looks for keys too)."""
     forms = dict.fromkeys(stem_terms(list(tokens), language))
+    forms.update(dict.fromkeys(word_terms(list(tokens))))
     for token in tokens:
         key = romanised_key(token)
         if key and key != token:

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar, cast
 
 from indexer import query as q
 from indexer.cjk import has_cjk
+from indexer.hanzi import word_terms
 from indexer.payloads import WorkPayload
 from indexer.stemming import query_stem_terms
 from indexer.text import analyze
@@ -63,6 +64,9 @@ LOOSE_WEIGHT = 0.3
 #: with it: more than the words' own scores, less than HOME_LIBRARY_BOOST.
 TITLE_EQUALS_BOOST = 60.0
 TITLE_STARTS_BOOST = 30.0
+#: Score of each Chinese dictionary word of a query found whole in a field, per field weight
+#: (the loose fields hold the words, see indexer.hanzi).
+WORD_WEIGHT = 1.0
 #: Score of each word found only as a near spelling (the fuzzy fallback), per field weight.
 FUZZY_WEIGHT = 0.1
 #: A search whose words as typed find at most this many works is run again with every word
@@ -201,18 +205,34 @@ class QueryCompiler(ABC, Generic[Q]):
         query = self._every([per_token[t] for t in readings[0]])
         if len(readings) > 1:
             query = self.boolean([], [self._every([per_token[t] for t in r]) for r in readings], [])
-        if not ranked or not tokens or node.field not in ("all", "title"):
+        if not ranked or not tokens:
             return query
+        boosts = self._title_boosts(tokens) if node.field in ("all", "title") else []
+        boosts += self._whole_words(fields, tokens)
+        return self.boolean([query], boosts, []) if boosts else query
+
+    def _title_boosts(self, tokens: list[str]) -> list[Q]:
+        """A title equal to the words scores most, one starting with them next."""
         key = " ".join(tokens)
         if len(key) > TITLE_KEY_LENGTH:
-            return query
+            return []
         starts = (
             self.constant(self.term(TITLE_START, key), TITLE_STARTS_BOOST)
             if len(tokens) <= TITLE_START_WORDS
             else self.prefix(TITLE_KEY, key + " ", TITLE_STARTS_BOOST)
         )
-        title = [self.constant(self.term(TITLE_KEY, key), TITLE_EQUALS_BOOST), starts]
-        return self.boolean([query], title, [])
+        return [self.constant(self.term(TITLE_KEY, key), TITLE_EQUALS_BOOST), starts]
+
+    def _whole_words(self, fields: dict[str, float], tokens: list[str]) -> list[Q]:
+        """Each Chinese dictionary word of the query (indexer.hanzi) that a field has whole
+        adds WORD_WEIGHT of its weight: the bigrams decide what matches, the words which
+        of those works put the query's words where the title has them."""
+        return [
+            self.constant(self.term(LOOSE_FIELDS[f], term), boost * WORD_WEIGHT)
+            for term in word_terms(tokens)
+            for f, boost in fields.items()
+            if f in LOOSE_FIELDS
+        ]
 
     def _word(self, fields: dict[str, float], token: str, near: NearWords) -> Q:
         """One query word in any of `fields`: exact first, then its other forms."""

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-from zhconv import zhconv
+from indexer.hanzi import simplified
 
 # Letters that do not decompose into base letter + combining mark under NFD.
 _SPECIAL_LETTERS = {
@@ -122,17 +121,6 @@ _ASCII_WORD = re.compile(r"[^\W_]+", re.ASCII)
 _ISSN_LIKE = re.compile(r"\d{4}-\d{3}[\dx]")
 
 
-@lru_cache(maxsize=1)
-def _simplified_table() -> dict[int, str]:
-    """Traditional → simplified, one character for one (zhconv's bundled MediaWiki table).
-
-    Character-level folding is enough for search: both forms of a title meet on the same
-    simplified bigrams, and it runs as a single str.translate.
-    """
-    table = zhconv.getdict("zh-hans")
-    return {ord(t): s for t, s in table.items() if len(t) == 1 and len(s) == 1 and t != s}
-
-
 class _FoldTable(dict):
     """str.translate table filled on first sight of each non-ASCII character."""
 
@@ -144,7 +132,7 @@ class _FoldTable(dict):
         if folded is None and 0x30A1 <= code <= 0x30F6:
             folded = chr(code - 0x60)  # katakana → hiragana: a reading typed either way
         if folded is None:
-            folded = _simplified_table().get(code, char)
+            folded = simplified(char)  # Han: one form for traditional, Japanese, simplified
             decomposed = unicodedata.normalize("NFD", folded)
             stripped = "".join(c for c in decomposed if not is_diacritic(c))
             folded = unicodedata.normalize("NFC", stripped)
