@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from indexer.model import Record
-from indexer.text import analyze
+from indexer.text import analyze, join_divided_cjk
 
 RULES_FILE = Path(__file__).with_name("match_rules.toml")
 _WEAK_PREFIX = "title:"
@@ -38,8 +38,10 @@ def rules(path: Path = RULES_FILE) -> dict[str, Any]:
 
 def title_proper_terms(title: str) -> list[str]:
     """The analysed title proper. Some records carry the subtitle inside the title proper
-    ("Title : subtitle" in 245 $a or one dc:title); cutting it lets both forms meet."""
-    return analyze(re.split(r"\s*:\s+", title, maxsplit=1)[0])
+    ("Title : subtitle" in 245 $a or one dc:title); cutting it lets both forms meet. A
+    word-divided CJK title (理智　与　情感, older LC practice) is joined first, as the index
+    joins it, so it meets the same title catalogued undivided."""
+    return analyze(join_divided_cjk(re.split(r"\s*:\s+", title, maxsplit=1)[0]))
 
 
 def first_word(name: str) -> str:

@@ -4,6 +4,8 @@ keeps its meaning, and a query's whole word ranks the work that has it whole fir
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from indexer.documents import loose_terms
@@ -75,3 +77,22 @@ def test_a_whole_word_ranks_above_the_same_bigrams_across_words(catalog):
     assert found(catalog, "生命") == ["oai:north:life"]
     # the words only order what the bigrams found: a query cut otherwise finds both
     assert sorted(found(catalog, "研究")) == ["oai:north:life", "oai:south:grad"]
+
+
+def test_a_word_divided_title_matches_the_same_title_undivided():
+    from dataclasses import replace
+
+    from indexer.matching import compare, title_proper_terms
+
+    assert title_proper_terms("理智　与　情感") == title_proper_terms("理智与情感")
+    divided = [
+        r
+        for r in mapped_records("cjk/yaz/marccol1.u8.marc")
+        if re.search(r"[\u4e00-\u9fff][ \u3000]+[\u4e00-\u9fff]", r.title)
+    ]
+    assert divided, "yaz's sample has word-divided Han titles"
+    for original in divided:
+        joined = re.sub(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])", "", original.title)
+        undivided = replace(original, partner_id="other", title=joined)
+        title = next(f for f in compare(original, undivided).fields if f.name == "title")
+        assert title.outcome == "agree", original.title
