@@ -178,6 +178,11 @@ def run_harvest(
     finally:
         catalog.engine.close()
     click.echo(report.summary())
+    from fedcat.alerts import alert_operator
+
+    alerted = alert_operator(settings, _health(settings, every))
+    if alerted:
+        click.echo(alerted)
     return report
 
 
@@ -228,7 +233,7 @@ def health(as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _health(settings):
+def _health(settings, partners=None):
     from harvester.checkpoints import Checkpoints
     from harvester.health import partner_health
 
@@ -236,7 +241,7 @@ def _health(settings):
     try:
         return partner_health(
             checkpoints,
-            [p.id for p in _partners(settings)],
+            [p.id for p in (partners if partners is not None else _partners(settings))],
             stale_days=settings.stale_days,
             quality_drop=settings.quality_drop,
         )
