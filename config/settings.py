@@ -92,6 +92,12 @@ class Settings:
     web_graceful_timeout: int = 20
     #: days without a successful harvest before `fedcat health` flags a partner as stale
     stale_days: int = 7
+    #: a fall of a metadata quality share (0 to 1) between runs that `fedcat health` flags
+    quality_drop: float = 0.2
+    #: where alerts go when a partner becomes flagged ("" = no alert mail)
+    operator_email: str = ""
+    #: the bearer token `/metrics` asks for ("" = answered to loopback clients only)
+    metrics_token: str = ""
     #: argon2id (time cost, memory KiB, lanes) for new PIN and password hashes
     password_cost: tuple[int, int, int] = DEFAULT_PASSWORD_COST
     #: machine-suggested subjects kept per work at most (`fedcat ai suggest`)
@@ -188,6 +194,30 @@ def _percent(name: str) -> Callable[[str], float]:
         if not 0 <= share <= 100:
             raise SettingsError(f"{name}={value!r}: a percentage from 0 to 100")
         return share
+
+    return parse
+
+
+def _fraction(name: str) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            share = float(value.strip())
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise SettingsError(f"{name}={value!r}: a share above 0 and at most 1, e.g. 0.2")
+        return share
+
+    return parse
+
+
+def _email_address(name: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip()
+        local, at, domain = value.partition("@")
+        if value and not (local and at and domain and " " not in value):
+            raise SettingsError(f"{name}={value!r}: an e-mail address, e.g. ops@library.example")
+        return value
 
     return parse
 
@@ -494,6 +524,36 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 365",
         "days without a successful harvest before fedcat health flags a partner as stale",
         _whole("FEDCAT_STALE_DAYS", 1, 365, "days"),
+    ),
+    Setting(
+        "quality_drop",
+        "FEDCAT_QUALITY_DROP",
+        "0.2",
+        "share, above 0 to 1",
+        "a fall this large, between harvest runs, in a partner's share of records with "
+        "ISBN/ISSN, subjects, language or year, or of holdings with call numbers or statuses, "
+        "is flagged by fedcat health",
+        _fraction("FEDCAT_QUALITY_DROP"),
+    ),
+    Setting(
+        "operator_email",
+        "FEDCAT_OPERATOR_EMAIL",
+        "",
+        "e-mail address",
+        "the operator, mailed (through FEDCAT_SMTP_HOST) when a harvest leaves a partner "
+        "newly flagged by fedcat health",
+        _email_address("FEDCAT_OPERATOR_EMAIL"),
+        shown_default="(none)",
+    ),
+    Setting(
+        "metrics_token",
+        "FEDCAT_METRICS_TOKEN",
+        "",
+        "text",
+        "the bearer token /metrics asks for (Authorization: Bearer …); without one, /metrics "
+        "answers loopback clients only",
+        str.strip,
+        shown_default="(none)",
     ),
     Setting(
         "password_cost",

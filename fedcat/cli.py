@@ -178,6 +178,11 @@ def run_harvest(
     finally:
         catalog.engine.close()
     click.echo(report.summary())
+    from fedcat.alerts import alert_operator
+
+    alerted = alert_operator(settings, _health(settings, every))
+    if alerted:
+        click.echo(alerted)
     return report
 
 
@@ -212,35 +217,36 @@ def status(as_json: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def health(as_json: bool) -> None:
-    """Per partner from the run history: records, runs, last success, recent runs, and flags
-    (stale, failing, removal held). Exits 1 when a partner is flagged (for monitoring)."""
+    """Per partner from the run history: records, runs, last success, recent runs, metadata
+    quality (shares of records with ISBN/ISSN, subjects, language, year; of holdings with call
+    numbers, statuses; records rejected by reason; repairs) and flags (stale, failing, removal
+    held, quality drop). Exits 1 when a partner is flagged (for monitoring)."""
+    from harvester.health import describe
+
+    rows = _health(_settings())
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
+    else:
+        for r in rows:
+            click.echo("\n".join(describe(r)))
+    if any(r.flags for r in rows):
+        raise SystemExit(1)
+
+
+def _health(settings, partners=None):
     from harvester.checkpoints import Checkpoints
     from harvester.health import partner_health
 
-    settings = _settings()
     checkpoints = Checkpoints(settings.state_db, reports_dir=settings.data_dir / "reports")
-    rows = partner_health(
-        checkpoints, [p.id for p in _partners(settings)], stale_days=settings.stale_days
-    )
-    if as_json:
-        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
-    else:
-        for r in rows:
-            since = "never" if r.last_success is None else f"{r.last_success}"
-            click.echo(
-                f"{r.partner_id}: {r.records} records held ({r.deleted} deleted), "
-                f"{r.runs} runs, last success {since}"
-            )
-            for run in r.recent:
-                click.echo(
-                    f"  {run.started} {run.mode:<11} {run.records:>7} records "
-                    f"{run.deleted:>5} deleted {run.swept:>5} removed {run.errors:>4} errors "
-                    f"{run.records_per_second:>8,.0f}/s  {run.outcome}"
-                )
-            for flag in r.flags:
-                click.echo(f"  FLAG {flag}")
-    if any(r.flags for r in rows):
-        raise SystemExit(1)
+    try:
+        return partner_health(
+            checkpoints,
+            [p.id for p in (partners if partners is not None else _partners(settings))],
+            stale_days=settings.stale_days,
+            quality_drop=settings.quality_drop,
+        )
+    finally:
+        checkpoints.close()
 
 
 @main.command()

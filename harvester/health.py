@@ -4,7 +4,11 @@ Per partner, from the run reports kept in the checkpoint store and its current s
 records held, the runs seen, the last success, and each recent run's records, deletions,
 removals, errors and rate. A partner is flagged when it needs an operator: stale (no success
 in `stale_days`), failing (its last `FAILING_RUNS` runs all stopped), or holding a removal
-(a full harvest would have removed too much, harvester.removal).
+(a full harvest would have removed too much, harvester.removal), or its metadata quality
+dropped: a share the sink measured at the end of its latest run (indexer.quality: records
+with ISBN/ISSN, subjects, ...) is more than `quality_drop` below the best of its earlier
+recent runs. The flag stays while the drop is within the last RECENT_RUNS runs; after that
+the new level is the partner's normal.
 """
 
 from __future__ import annotations
@@ -30,6 +34,25 @@ class RunSummary:
     errors: int
     records_per_second: float
     outcome: str  # "complete", "interrupted", "removal held", "failed: <why>"
+    duration_seconds: float = 0.0
+    #: the partner's metadata quality as the run left it (indexer.quality), None if unmeasured
+    quality: dict | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
+    repairs: int = 0
+
+
+@dataclass
+class QualityReport:
+    """The latest measured quality, with what its recent runs refused and repaired."""
+
+    run_id: str
+    records: int
+    holdings: int
+    shares: dict[str, float]
+    #: records refused in the recent runs, by reason
+    rejected: dict[str, int]
+    #: pages of malformed XML repaired or salvaged in the recent runs
+    repairs: int
 
 
 @dataclass
@@ -42,6 +65,7 @@ class PartnerHealth:
     days_since_success: float | None
     recent: list[RunSummary] = field(default_factory=list)  # newest last
     flags: list[str] = field(default_factory=list)
+    quality: QualityReport | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,6 +86,7 @@ def partner_health(
     partner_ids: Iterable[str],
     *,
     stale_days: int = 7,
+    quality_drop: float = 0.2,
     now: datetime | None = None,
 ) -> list[PartnerHealth]:
     now = now or datetime.now(UTC)
@@ -85,6 +110,10 @@ def partner_health(
                 report["errors"],
                 report.get("records_per_second", 0.0),
                 _outcome(report),
+                report.get("duration_seconds", 0.0),
+                report.get("quality") if (report.get("quality") or {}).get("shares") else None,
+                report.get("rejected", {}),
+                report.get("repairs", 0),
             )
             for started, report in runs[-RECENT_RUNS:]
         ]
@@ -112,5 +141,74 @@ def partner_health(
             health.flags.append(f"failing: its last {FAILING_RUNS} runs stopped ({tail[-1]})")
         if recent and recent[-1].outcome == "removal held":
             health.flags.append("removal held: confirm with fedcat harvest --allow-removal")
+        health.quality = quality_report(recent)
+        health.flags += quality_flags(recent, quality_drop)
         rows.append(health)
     return rows
+
+
+def quality_report(recent: list[RunSummary]) -> QualityReport | None:
+    """The newest measured quality, and what the recent runs refused and repaired."""
+    measured = [run for run in recent if run.quality]
+    if not measured:
+        return None
+    latest = measured[-1]
+    assert latest.quality is not None
+    rejected: dict[str, int] = {}
+    for run in recent:
+        for reason, count in run.rejected.items():
+            rejected[reason] = rejected.get(reason, 0) + count
+    return QualityReport(
+        latest.run_id,
+        latest.quality.get("records", 0),
+        latest.quality.get("holdings", 0),
+        dict(latest.quality["shares"]),
+        dict(sorted(rejected.items(), key=lambda item: -item[1])),
+        sum(run.repairs for run in recent),
+    )
+
+
+def quality_flags(recent: list[RunSummary], quality_drop: float) -> list[str]:
+    """A flag per share of the newest measured run more than `quality_drop` below the best
+    of the earlier recent runs."""
+    measured = [run.quality["shares"] for run in recent if run.quality]
+    if len(measured) < 2:
+        return []
+    latest, earlier = measured[-1], measured[:-1]
+    flags = []
+    for name in dict.fromkeys(name for shares in earlier for name in shares):
+        best = max(shares[name] for shares in earlier if name in shares)
+        now_share = latest.get(name, 0.0)  # records but no holdings: no call numbers either
+        if best - now_share > quality_drop + 1e-9:
+            flags.append(
+                f"quality drop: {name} {best:.0%} -> {now_share:.0%} "
+                f"(more than FEDCAT_QUALITY_DROP={quality_drop:g})"
+            )
+    return flags
+
+
+def describe(health: PartnerHealth) -> list[str]:
+    """The partner's health as `fedcat health` prints it."""
+    since = "never" if health.last_success is None else health.last_success
+    lines = [
+        f"{health.partner_id}: {health.records} records held ({health.deleted} deleted), "
+        f"{health.runs} runs, last success {since}"
+    ]
+    for run in health.recent:
+        lines.append(
+            f"  {run.started} {run.mode:<11} {run.records:>7} records "
+            f"{run.deleted:>5} deleted {run.swept:>5} removed {run.errors:>4} errors "
+            f"{run.records_per_second:>8,.0f}/s  {run.outcome}"
+        )
+    quality = health.quality
+    if quality is not None:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in quality.shares.items())
+        lines.append(
+            f"  quality ({quality.records} records, {quality.holdings} holdings): {shares}"
+        )
+        for reason, count in quality.rejected.items():
+            lines.append(f"  rejected in recent runs: {count} × {reason}")
+        if quality.repairs:
+            lines.append(f"  repaired in recent runs: {quality.repairs} pages of malformed XML")
+    lines += [f"  FLAG {flag}" for flag in health.flags]
+    return lines

@@ -8,6 +8,7 @@ duration and rate, and whether the run completed.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +44,13 @@ class PartnerReport:
     problems: list[str] = field(default_factory=list)  # things survived (salvaged pages, ...)
     error: str | None = None  # why the partner's run stopped, None if it did not
     interrupted: bool = False  # stopped on request (SIGTERM, Ctrl-C), checkpoint saved
+    #: records refused in this run (by the sink, or skipped on their page), counted by reason
+    rejected: dict[str, int] = field(default_factory=dict)
+    #: pages whose malformed XML was repaired or salvaged in this run
+    repairs: int = 0
+    #: the partner's metadata quality at the end of the run, when the sink says it
+    #: (indexer.quality: {"records", "holdings", "shares": {name: 0..1}})
+    quality: dict | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -58,6 +66,12 @@ class PartnerReport:
     @property
     def errors(self) -> int:
         return len(self.problems) + (1 if self.error else 0)
+
+    def reject(self, reason: str, identifier: str = "") -> None:
+        """Count one refused record under its reason (the record's own identifier left out,
+        so that one reason's refusals add up)."""
+        kind = reject_reason(reason, identifier)
+        self.rejected[kind] = self.rejected.get(kind, 0) + 1
 
     def to_dict(self) -> dict:
         return {
@@ -115,6 +129,18 @@ class RunReport:
         if self.path:
             lines.append(f"  report: {self.path}")
         return "\n".join(lines)
+
+
+_RECORD_NAMED = re.compile(r"\brecord \S+ (has|is)\b")
+
+
+def reject_reason(reason: str, identifier: str = "") -> str:
+    """A refusal's reason without what names the one record: "x: MARC record has no title"
+    and "y: MARC record has no title" are one reason."""
+    if identifier:
+        reason = reason.replace(f"{identifier}: ", "").replace(identifier, "…")
+    reason = _RECORD_NAMED.sub(r"record \1", reason).strip()
+    return reason[:120] or "no reason given"
 
 
 def _iso(moment: float) -> str:

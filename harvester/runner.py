@@ -36,6 +36,9 @@ from harvester.sink import HarvestedRecord, RecordSink, Rejection
 from harvester.stopping import Stop
 
 USER_AGENT = "fedcat-harvester/0.1 (+OAI-PMH 2.0)"
+#: how harvester.protocol starts the page problems that are a refused record, or a repair
+SKIPPED = "skipped a record: "
+REPAIRED = ("repaired ", "salvaged ")
 DEFAULT_POLICY = RetryPolicy()
 
 
@@ -260,8 +263,23 @@ async def _harvest_partner(
             checkpoints.fail_run, partner.id, report.error, errors=report.errors
         )
     report.retries = client.retries
+    report.quality = await _quality(partner, shared, report)
     report.finished = time.time()
     return report
+
+
+async def _quality(partner: Partner, shared: _Shared, report: PartnerReport) -> dict | None:
+    """The partner's metadata quality as the run leaves it, when the sink can say it; a sink
+    that fails to say it costs the report its quality, not the run."""
+    quality = getattr(shared.sink, "quality", None)
+    if quality is None:
+        return None
+    try:
+        async with shared.apply_lock:
+            return await asyncio.to_thread(quality, partner)
+    except Exception as exc:  # noqa: BLE001 - the run itself is done
+        report.problems.append(f"metadata quality not measured: {type(exc).__name__}: {exc}")
+        return None
 
 
 async def _sweep(partner: Partner, shared: _Shared, report: PartnerReport, run_id: str) -> None:
@@ -315,6 +333,10 @@ async def _page_through(
         for problem in page.problems:
             report.problems.append(f"page {report.pages}: {problem}")
             shared.progress(partner.id, errors=1)
+            if problem.startswith(SKIPPED):
+                report.reject(problem.removeprefix(SKIPPED))
+            elif problem.startswith(REPAIRED):
+                report.repairs += 1
         batch.extend(page.records)
         if len(batch) >= shared.batch_size or not page.resumption_token:
             await _apply(partner, shared, report, batch, page.resumption_token)
@@ -350,4 +372,6 @@ async def _apply(
     report.records += len(batch)
     report.deleted += deleted
     report.problems.extend(f"rejected by the sink: {r.identifier}: {r.reason}" for r in rejected)
+    for refused in rejected:
+        report.reject(refused.reason, refused.identifier)
     shared.progress(partner.id, records=len(batch), deleted=deleted, errors=len(rejected))

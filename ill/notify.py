@@ -307,6 +307,14 @@ def _send_one(
     report.sent += 1
 
 
+def send_mail(smtp: SmtpSettings, address: str, subject: str, body: str) -> None:
+    """One mail now, through the same SMTP session code as the outbox (the operator's health
+    alerts, fedcat.alerts); raises smtplib.SMTPException or OSError when it was not sent."""
+    message = OutboxMessage("", "operator_alert", "library", "", subject, body)
+    with _Connection(smtp) as connection:
+        connection.send(_email(message, address, smtp.sender))
+
+
 def _email(message: OutboxMessage, address: str, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = sender, address, message.subject

@@ -29,6 +29,7 @@ from indexer.mapping_process import Item, Mapped, MappingProcess
 from indexer.mapping_process import MappingError as MappingProcessError
 from indexer.model import Record
 from indexer.payloads import SuggestedSubjectRow, WorkPayload
+from indexer.quality import partner_quality
 from indexer.works import Change, WorkStore
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,10 @@ class Catalog:
                 result.rejected.append(Rejection(harvested.identifier, str(exc)))
         self._write(mapped, run_id, ApplyReport(), data)
         return result
+
+    def quality(self, partner: Partner) -> dict:
+        """The partner's metadata quality now (indexer.quality), for its run report."""
+        return partner_quality(self.db, partner.id).to_dict()
 
     def close(self) -> None:
         """Stop the mapping process, if one was started (it also stops with the harvest)."""

@@ -28,12 +28,14 @@ from search_ui import (
     i18n,
     ill_api,
     iso18626,
+    metrics,
     oai,
     pages,
     patron,
     signin,
     sru,
     staff,
+    staff_health,
     unapi,
 )
 from search_ui.extension import EXTENSION, Fedcat
@@ -53,9 +55,11 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     signin.blueprint,
     patron.blueprint,
     staff.blueprint,
+    staff_health.blueprint,
     copies.blueprint,
     ill_api.blueprint,
     iso18626.blueprint,
+    metrics.blueprint,
 )
 
 
@@ -87,6 +91,7 @@ def create_app(
     auth.init_app(app, shared.secret_key)
     shared.limiter = limit_api(app, settings.rate_limit)
     i18n.init_app(app)
+    metrics.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app
