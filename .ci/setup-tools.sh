@@ -6,3 +6,9 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "[tools] installing wrk" >&2
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
+# redis-server: tests/test_rate_limit_shared.py starts its own on a free loopback port (the
+# shared rate limit, FEDCAT_RATE_LIMIT_STORE).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "[tools] installing redis-server" >&2
+  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+fi

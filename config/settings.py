@@ -58,6 +58,9 @@ class Settings:
     partners_file: Path = BUNDLED_PARTNERS
     #: per-client limit on /api/ requests (Flask-Limiter syntax), or None for no limit
     rate_limit: str | None = DEFAULT_RATE_LIMIT
+    #: where the rate limit counts: "" for each process's memory, or a redis:// URL that
+    #: every worker and web host shares
+    rate_limit_store: str = ""
     access_log: str = "anonymous"
     #: reverse proxies in front of the app whose X-Forwarded-For is believed (0: none, the
     #: header is ignored, so a client cannot pose as another to dodge the rate limit)
@@ -282,6 +285,19 @@ def rate_limit(value: str) -> str | None:
     return value
 
 
+def rate_limit_store(value: str) -> str:
+    """FEDCAT_RATE_LIMIT_STORE: '' (each process counts) or redis://[:password@]host:port/db."""
+    value = value.strip()
+    if value.lower() in ("", "memory", "memory://"):
+        return ""
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            f"FEDCAT_RATE_LIMIT_STORE={value!r}: write a Redis URL like "
+            "'redis://127.0.0.1:6379/0', or leave it empty to count in each process"
+        )
+    return value
+
+
 # -- the table -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Setting:
@@ -370,6 +386,16 @@ SETTINGS: tuple[Setting, ...] = (
         "limit or off",
         "API requests per client (10/second;300/minute combines; off disables)",
         rate_limit,
+    ),
+    Setting(
+        "rate_limit_store",
+        "FEDCAT_RATE_LIMIT_STORE",
+        "",
+        "empty or redis:// URL",
+        "where the rate limit counts: empty for each process apart, or a Redis every worker "
+        "and web host shares (unreachable: each process counts alone)",
+        rate_limit_store,
+        shown_default="(per process)",
     ),
     Setting(
         "trusted_proxies",

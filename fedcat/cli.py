@@ -19,6 +19,7 @@ from config.settings import (
     SETTINGS,
     markdown_table,
 )
+from fedcat.backup_cli import backup_command, restore_command
 from fedcat.context import _engine_errors, _open_catalog, _partners, _settings
 from fedcat.import_cli import import_files
 from fedcat.libraries_cli import libraries
@@ -336,6 +337,8 @@ register_ai(main)
 main.add_command(works)
 main.add_command(libraries)
 main.add_command(import_files)
+main.add_command(backup_command)
+main.add_command(restore_command)
 
 if __name__ == "__main__":
     main()

@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS work_redirects (
     new_id TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS work_lineage (
+    old_id TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    PRIMARY KEY (old_id, record_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS work_gone (
+    work_id TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS work_audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -110,6 +119,18 @@ class Overrides:
     def resolve(self, work_id: str) -> str | None:
         return resolve_redirect(self.db, work_id)
 
+    def lineage(self, old_id: str, record_keys: Iterable[str]) -> None:
+        """`old_id`'s records are being parted (a split) or moved (a merge): should the id
+        stop naming a work, it answers with the works these records are in then
+        (`work_fate`: one is a move, several a split, none gone)."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO work_lineage VALUES (?, ?)", [(old_id, k) for k in record_keys]
+        )
+
+    def gone(self, work_id: str) -> None:
+        """The work's last record was deleted: its id answers 410 Gone, not 404."""
+        self.db.execute("INSERT OR REPLACE INTO work_gone VALUES (?, ?)", (work_id, time.time()))
+
     # -- audit ------------------------------------------------------------------------------
     def log(self, action: str, operator: str, detail: dict) -> None:
         self.db.execute(
@@ -142,6 +163,59 @@ def resolve_redirect(db: sqlite3.Connection, work_id: str) -> str | None:
         if current in seen:
             return None
         seen.add(current)
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of a work id that names no work now: moved to one work (301), split
+    into several (300 Multiple Choices), or gone with all its records (410)."""
+
+    kind: Literal["moved", "split", "gone"]
+    works: tuple[str, ...] = ()
+
+
+def work_fate(
+    db: sqlite3.Connection, work_id: str, seen: frozenset[str] = frozenset()
+) -> Fate | None:
+    """Where an id that names no work now has gone; None for an id never published."""
+    if work_id in seen or len(seen) > 50:
+        return None
+    try:
+        parted = db.execute(
+            "SELECT DISTINCT r.work_id FROM work_lineage s LEFT JOIN records r"
+            " ON r.record_key = s.record_key WHERE s.old_id = ?",
+            (work_id,),
+        ).fetchall()
+    except sqlite3.OperationalError:  # a state file from before lineage was kept
+        return None
+    now = tuple(sorted(w for (w,) in parted if w is not None and w != work_id))
+    if len(now) > 1:
+        return Fate("split", now)
+    if now:
+        return Fate("moved", now)
+    if parted:
+        return Fate("gone")
+    moved = resolve_redirect(db, work_id)
+    if moved is not None:
+        in_use = db.execute("SELECT 1 FROM records WHERE work_id = ? LIMIT 1", (moved,)).fetchone()
+        return (
+            Fate("moved", (moved,))
+            if in_use
+            else work_fate(db, moved, seen | {work_id}) or Fate("gone")
+        )
+    row = db.execute("SELECT 1 FROM work_gone WHERE work_id = ?", (work_id,)).fetchone()
+    return Fate("gone") if row else None
+
+
+def fate_in_state(state_db: Path, work_id: str) -> Fate | None:
+    """For the web app: what became of an id that names no work, read-only."""
+    if not state_db.exists():
+        return None
+    db = sqlite3.connect(f"file:{state_db}?mode=ro", uri=True, timeout=5)
+    try:
+        return work_fate(db, work_id)
+    finally:
+        db.close()
 
 
 def redirect_in_state(state_db: Path, work_id: str) -> str | None:

@@ -341,7 +341,9 @@ class WorkStore:
         return {key: json.loads(text) if text else {} for key, text in rows}
 
     def delete(self, record_key: str, change: Change) -> None:
-        self._remove(record_key, change)
+        work_id = self._remove(record_key, change)
+        if work_id is not None and self.work_size(work_id) == 0:
+            self.overrides.gone(work_id)
 
     def _remove(self, record_key: str, change: Change, work_id: str | None = None) -> str | None:
         if self._batch is not None:
@@ -362,6 +364,7 @@ class WorkStore:
             return
         components = self._components(members)
         if len(components) > 1:
+            self.overrides.lineage(work_id, [r.key for r in members])
             components.sort(key=lambda c: (-len(c), min(c)))
             for component in components[1:]:
                 new_id = self._new_work_id(min(component))
@@ -402,6 +405,7 @@ class WorkStore:
             raise UnknownRecord(record_key)
         others = [r.key for r, _ in self.records_of(work_id) if r.key != record_key]
         self.overrides.add("apart", [(record_key, other) for other in others])
+        self.overrides.lineage(work_id, [record_key, *others])
         record = self._record(record_key)
         run_id = self._run_id(record_key)
         self.upsert(record, run_id, change, force=True)
@@ -418,6 +422,7 @@ class WorkStore:
         pairs = [(a.key, b.key) for a, _ in ours for b, _ in theirs]
         self.overrides.add("together", pairs)
         if keep != other:
+            self.overrides.lineage(other, [b.key for b, _ in theirs])
             self.db.execute("UPDATE records SET work_id = ? WHERE work_id = ?", (keep, other))
             self.overrides.redirect(other, keep)
             change.drop(other)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from ai.related import also_requested_works, more_like_this
 from indexer.editions import other_editions
-from indexer.overrides import redirect_in_state
+from indexer.overrides import fate_in_state
 from search_ui import i18n
 from search_ui.extension import fedcat
 from search_ui.openapi import openapi_document
@@ -26,9 +26,16 @@ def search() -> Response:
 def work(work_id: str) -> Response:
     engine = fedcat().engine
     payload = engine.get(work_id) if is_work_id(work_id) else None
+    fate = None
     if payload is None and is_work_id(work_id):
-        moved = redirect_in_state(fedcat().settings.state_db, work_id)
-        payload = engine.get(moved) if moved else None
+        fate = fate_in_state(fedcat().settings.state_db, work_id)
+        if fate is not None and fate.kind == "moved":  # merged: answer with the survivor
+            payload = engine.get(fate.works[0])
+    if payload is None and fate is not None and fate.kind == "split":
+        return _split_answer(work_id, fate.works)
+    if payload is None and fate is not None and fate.kind == "gone":
+        abort(410, description=f"work {work_id!r} is no longer in the catalogue: its records "
+              "were withdrawn")  # fmt: skip
     if payload is None:
         abort(404, description=f"no work with id {work_id[:40]!r}")
     settings = fedcat().settings
@@ -42,6 +49,19 @@ def work(work_id: str) -> Response:
             ),
         }
     )
+
+
+def _split_answer(work_id: str, works: tuple[str, ...]) -> Response:
+    """300 Multiple Choices: the id was split; the works its records are in now."""
+    response = jsonify(
+        {
+            "status": 300,
+            "error": f"work {work_id!r} was split into {len(works)} works",
+            "works": list(works),  # each at /api/v1/works/<id>
+        }
+    )
+    response.status_code = 300
+    return response
 
 
 @blueprint.get("/autocomplete", endpoint="autocomplete")

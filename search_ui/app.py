@@ -89,7 +89,9 @@ def create_app(
     app.extensions[EXTENSION] = shared
     shared.secret_key = auth.secret_key(settings.secret_key, settings.data_dir)
     auth.init_app(app, shared.secret_key)
-    shared.limiter = limit_api(app, settings.rate_limit)
+    shared.limiter = limit_api(
+        app, settings.rate_limit, settings.rate_limit_store, shared.secret_key
+    )
     i18n.init_app(app)
     metrics.init_app(app)
     for blueprint in BLUEPRINTS:

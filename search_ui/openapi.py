@@ -288,7 +288,21 @@ def _work_path() -> dict[str, Any]:
                         }
                     },
                 },
-                "404": _error("No such work."),
+                "300": _json(
+                    "The id was split by an operator and names no work now: `works` lists "
+                    "the ids of the works its records are in (each at /api/v1/works/{id}).",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "status": {"type": "integer", "enum": [300]},
+                            "error": {"type": "string"},
+                            "works": {"type": "array", "items": {"type": "string"}},
+                        },
+                        "required": ["status", "error", "works"],
+                    },
+                ),
+                "404": _error("No such work (an id never published)."),
+                "410": _error("The work's records were all withdrawn: it is gone for good."),
                 "503": _error("The search engine is unavailable."),
             },
         }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request
+from flask_babel import gettext, lazy_gettext
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ai.related import also_requested_works, more_like_this
 from indexer.editions import other_editions
-from indexer.overrides import redirect_in_state
+from indexer.overrides import fate_in_state
 from search_ui import i18n
 from search_ui.extension import fedcat
 from search_ui.links import (
@@ -46,12 +47,7 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
     shared = fedcat()
     payload = shared.engine.get(work_id) if is_work_id(work_id) else None
     if payload is None:
-        moved = (
-            redirect_in_state(shared.settings.state_db, work_id) if is_work_id(work_id) else None
-        )
-        if moved:  # merged or re-matched under another id: the old link keeps working
-            return redirect(link("pages.work_page", request.args, work_id=moved), 301)
-        abort(404, description="No such work in the catalogue.")
+        return _former_work(work_id)
     library = request.args.get("library")
     home = library if library in shared.by_id else None
     return render_template(
@@ -65,6 +61,27 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
             shared.engine, shared.settings.state_db, payload["id"], shared.settings.co_request_min
         ),
     )
+
+
+def _former_work(work_id: str) -> Response | WerkzeugResponse:
+    """An id that names no work now: where its records went, so an old link keeps working."""
+    shared = fedcat()
+    fate = fate_in_state(shared.settings.state_db, work_id) if is_work_id(work_id) else None
+    if fate is None:
+        abort(404, description="No such work in the catalogue.")
+    if fate.kind == "gone":
+        abort(410, description=gettext(GONE))
+    if fate.kind == "moved":  # merged or re-matched under another id
+        return redirect(link("pages.work_page", request.args, work_id=fate.works[0]), 301)
+    works = [w for w in (shared.engine.get(i) for i in fate.works) if w is not None]
+    return make_response(render_template("work_split.html", works=works), 300)
+
+
+#: The 410 page's message (marked here for translation, translated when shown).
+GONE = lazy_gettext(
+    "This work is no longer in the catalogue: the libraries that held it have withdrawn "
+    "its records."
+)
 
 
 @blueprint.app_context_processor

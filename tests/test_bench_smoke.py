@@ -104,3 +104,13 @@ def test_subject_benchmark_prints_every_measure_for_the_model_and_both_baselines
     assert all(0.0 <= overall[m] <= 1.0 for m in MEASURES)
     assert overall["f1@5"] > result["results"]["most frequent"]["all"]["f1@5"]
     assert "| model" in table(result["results"])
+
+
+def test_backup_benchmark_backs_up_and_restores_every_demo_work():
+    from bench.backup import run
+
+    result = run("tantivy")
+    assert result["works"] > 1000 and result["records"] > result["works"]
+    assert result["files"] >= 1 and result["megabytes"] > 0
+    assert 0 < result["backup_seconds"] and 0 < result["restore_copy_seconds"]
+    assert result["restore_seconds"] >= result["restore_copy_seconds"]
