@@ -55,6 +55,7 @@ def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> li
                     "catalog_url": holding.catalog_url,
                     "summary": holding.summary,
                     "record_id": record.identifier,
+                    **({"due_date": holding.due_date} if holding.due_date else {}),
                 }
             )
     rows.sort(key=lambda h: (h["library_name"], STATUS_RANK[h["status"]], h["call_number"]))
