@@ -1,0 +1,174 @@
+"""Tiers on the search page, the record page, the JSON API, and the soonest sort, through the
+real app on both engines and both request stores."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from config.partners import Partner
+from config.settings import Settings
+from indexer.catalog import Catalog, open_state
+from search_ui.app import create_app
+from search_ui.obtain import SOONEST_WINDOW
+from tests.conftest import make_engine
+from tests.fixtures.builders import record
+from tests.fixtures.delivery_history import write_deliveries
+from tests.fixtures.ill_web import CHEAP_PASSWORD_COST, PASSWORD
+
+pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.ill_stores"]
+
+PARTNERS = [
+    Partner("north", "North City Library", "http://127.0.0.1:1/oai"),
+    Partner("south", "South <b>University</b> Library", "http://127.0.0.1:2/oai"),
+    Partner("east", "East County Library", "http://127.0.0.1:3/oai"),
+]
+NAMES = {p.id: p.name for p in PARTNERS}
+#: title -> holdings (library, status); relevance for "river" falls down the list
+WORKS = {
+    "River river river atlas": [("south", "not_loanable")],
+    "River river blues": [("south", "available")],
+    "River of songs": [("north", "on_loan"), ("east", "available")],
+    "The river at night and other stories": [("north", "available")],
+    "Rivers, lakes, harbours and the coast of the north sea": [("east", "available")],
+}
+ISBNS = ("9780140449136", "9780262033848", "9780131103627", "9780201633610", "9780596007126")
+EXPECTED_TIERS = {  # for a patron of north
+    "River river river atlas": 4,
+    "River river blues": 3,
+    "River of songs": 2,
+    "The river at night and other stories": 1,
+    "Rivers, lakes, harbours and the coast of the north sea": 3,
+}
+
+
+def _records():
+    """One work per title (one ISBN for its copies), each copy a record of its library."""
+    return [
+        record(library, f"{library}-{n}", title, author=f"Author {n}", isbns=(ISBNS[n],),
+               year=2001, status=status)
+        for n, (title, held) in enumerate(WORKS.items())
+        for library, status in held
+    ]  # fmt: skip
+
+
+def _app(engine, tmp_path, database):
+    state = open_state(tmp_path / "state.sqlite")
+    catalog = Catalog(state, engine, NAMES)
+    catalog.add_records(_records())
+    settings = Settings(
+        data_dir=tmp_path, rate_limit=None, database=database, password_cost=CHEAP_PASSWORD_COST,
+        delivery_min_sample=2,
+    )  # fmt: skip
+    app = create_app(settings, engine=engine, partners=PARTNERS)
+    write_deliveries(app.extensions["fedcat"].ill.store, {("south", "north"): [3, 5, 4]})
+    return app
+
+
+@pytest.fixture
+def app(engine, tmp_path, database):
+    return _app(engine, tmp_path, database)
+
+
+def _patron(app, library="north", card="N1"):
+    accounts = app.extensions["fedcat"].accounts
+    accounts.add_patron(library, card, "Ada", "ada@example.org", pin="4711")
+    client = app.test_client()
+    client.set_cookie("fedcat_session", accounts.sign_in_patron(library, card, "4711", "t").token)
+    return client
+
+
+def _tiers(body):
+    return {r["title"]: r["obtainability"]["tier"] for r in body["results"]}
+
+
+def test_api_results_carry_each_tier_with_its_reason(app):
+    body = app.test_client().get("/api/v1/search?q=river&library=north").get_json()
+    assert _tiers(body) == EXPECTED_TIERS
+    lendable = next(r for r in body["results"] if r["title"] == "River river blues")
+    shown = lendable["obtainability"]
+    assert shown["lenders"] == ["south"] and shown["delivery"] == {
+        "days": 4,
+        "level": "pair",
+        "sample": 3,
+    }
+    assert (
+        shown["reason"] == "1 partner library can lend it. "
+        "About 4 days (median of 3 loans, from its loans to your library)."
+    )
+    atlas = next(r for r in body["results"] if r["title"] == "River river river atlas")
+    assert "suggest that your library buy it" in atlas["obtainability"]["reason"]
+
+
+def test_without_a_library_there_are_no_tiers_and_soonest_is_refused(app):
+    client = app.test_client()
+    body = client.get("/api/v1/search?q=river").get_json()
+    assert {r["obtainability"] for r in body["results"]} == {None}
+    refused = client.get("/api/v1/search?q=river&sort=soonest")
+    assert refused.status_code == 400
+    assert "sort=soonest needs a library" in refused.get_json()["error"]
+    assert client.get("/api/v1/search?q=river&tier=2").status_code == 400
+    assert client.get("/api/v1/search?q=river&library=north&tier=9").status_code == 400
+
+
+def test_signed_in_patron_gets_tiers_for_their_home_library_staff_and_anonymous_none(app):
+    patron = _patron(app, "east", "E7")
+    body = patron.get("/api/v1/search?q=river").get_json()
+    assert body["obtainability_library"] == "east"
+    assert _tiers(body)["Rivers, lakes, harbours and the coast of the north sea"] == 1
+    accounts = app.extensions["fedcat"].accounts
+    accounts.add_staff("north", "nstaff", PASSWORD, role="staff", name="N Staff")
+    staff = app.test_client()
+    staff.set_cookie("fedcat_session", accounts.sign_in_staff("nstaff", PASSWORD, "t").token)
+    assert staff.get("/api/v1/search?q=river").get_json()["obtainability_library"] is None
+    assert (
+        app.test_client().get("/api/v1/search?q=river").get_json()["obtainability_library"] is None
+    )
+
+
+def test_soonest_orders_by_tier_and_keeps_relevance_within_a_tier(app):
+    client = app.test_client()
+    relevance = client.get("/api/v1/search?q=river&library=north").get_json()["results"]
+    soonest = client.get("/api/v1/search?q=river&library=north&sort=soonest").get_json()
+    tiers = [r["obtainability"]["tier"] for r in soonest["results"]]
+    assert tiers == sorted(tiers) == [1, 2, 3, 3, 4]
+    by_relevance = [r["id"] for r in relevance if r["obtainability"]["tier"] == 3]
+    assert [r["id"] for r in soonest["results"] if r["obtainability"]["tier"] == 3] == by_relevance
+    assert soonest["window"] == SOONEST_WINDOW
+    only = client.get("/api/v1/search?q=river&library=north&tier=3").get_json()
+    assert only["total"] == 2 and [r["id"] for r in only["results"]] == by_relevance
+
+
+def test_search_and_record_pages_show_tiers_escaped(app):
+    patron = _patron(app)
+    page = patron.get("/?q=river").get_data(as_text=True)
+    assert page.count('class="tier tier-') == 5
+    assert "On the shelf at your library" in page and "Available to me soonest" in page
+    work_id = next(r["id"] for r in patron.get("/api/v1/search?q=blues").get_json()["results"])
+    record = patron.get(f"/work/{work_id}").get_data(as_text=True)
+    assert 'data-tier="3"' in record and "About 4 days" in record
+    api = patron.get(f"/api/v1/works/{work_id}").get_json()["obtainability"]
+    assert api["kind"] == "lendable"
+    anonymous = app.test_client().get(f"/work/{work_id}?library=north").get_data(as_text=True)
+    assert 'data-tier="3"' in anonymous
+    # a partner's name is data: a tier that names it shows it as text
+    on_shelf = patron.get("/?q=blues&library=south").get_data(as_text=True)
+    assert "<b>University</b>" not in on_shelf
+    assert html.escape("South <b>University</b> Library") in on_shelf
+
+
+def test_both_engines_give_the_same_soonest_order(request, tmp_path, database):
+    orders = {}
+    for kind in ("tantivy", "elasticsearch"):
+        (tmp_path / kind).mkdir()
+        engine = make_engine(kind, request, tmp_path / kind)
+        try:
+            client = _app(engine, tmp_path / kind, database).test_client()
+            results = client.get("/api/v1/search?q=river&library=north&sort=soonest").get_json()
+            orders[kind] = [(r["title"], r["obtainability"]["tier"]) for r in results["results"]]
+        finally:
+            engine.drop()
+            engine.close()
+    assert orders["tantivy"] == orders["elasticsearch"]
+    assert [tier for _, tier in orders["tantivy"]] == [1, 2, 3, 3, 4]
