@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+import jsonschema
 import pytest
 
 from config.partners import Partner
@@ -16,6 +17,7 @@ from tests.conftest import make_engine
 from tests.fixtures.builders import record
 from tests.fixtures.delivery_history import write_deliveries
 from tests.fixtures.ill_web import CHEAP_PASSWORD_COST, PASSWORD
+from tests.test_payload_schema import resolved
 
 pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.ill_stores"]
 
@@ -172,3 +174,17 @@ def test_both_engines_give_the_same_soonest_order(request, tmp_path, database):
             engine.close()
     assert orders["tantivy"] == orders["elasticsearch"]
     assert [tier for _, tier in orders["tantivy"]] == [1, 2, 3, 3, 4]
+
+
+def test_answers_with_tiers_validate_against_the_openapi_document(app):
+    client = app.test_client()
+    document = client.get("/api/v1/openapi.json").get_json()
+    search_schema = resolved(document, document["components"]["schemas"]["SearchResponse"])
+    for query in ("q=river&library=north", "q=river&library=north&sort=soonest", "q=river"):
+        jsonschema.validate(client.get(f"/api/v1/search?{query}").get_json(), search_schema)
+    work_op = document["paths"]["/api/v1/works/{work_id}"]["get"]["responses"]["200"]
+    work_schema = resolved(document, work_op["content"]["application/json"]["schema"])
+    for result in client.get("/api/v1/search?q=river").get_json()["results"]:
+        work = client.get(f"/api/v1/works/{result['id']}?library=north").get_json()
+        jsonschema.validate(work, work_schema)
+        assert work["obtainability"]["tier"] == EXPECTED_TIERS[work["title"]]
