@@ -8,72 +8,21 @@ import html
 import jsonschema
 import pytest
 
-from config.partners import Partner
-from config.settings import Settings
-from indexer.catalog import Catalog, open_state
-from search_ui.app import create_app
 from search_ui.obtain import SOONEST_WINDOW
 from tests.conftest import make_engine
-from tests.fixtures.builders import record
-from tests.fixtures.delivery_history import write_deliveries
-from tests.fixtures.ill_web import CHEAP_PASSWORD_COST, PASSWORD
+from tests.fixtures.ill_web import PASSWORD
+from tests.fixtures.obtain_works import EXPECTED_TIERS, river_app
 from tests.test_payload_schema import resolved
 
 pytest_plugins = ["tests.fixtures.ill_web", "tests.fixtures.ill_stores"]
 
-PARTNERS = [
-    Partner("north", "North City Library", "http://127.0.0.1:1/oai"),
-    Partner("south", "South <b>University</b> Library", "http://127.0.0.1:2/oai"),
-    Partner("east", "East County Library", "http://127.0.0.1:3/oai"),
-]
-NAMES = {p.id: p.name for p in PARTNERS}
-#: title -> holdings (library, status); relevance for "river" falls down the list
-WORKS = {
-    "River river river atlas": [("south", "not_loanable")],
-    "River river blues": [("south", "available")],
-    "River of songs": [("north", "on_loan"), ("east", "available")],
-    "The river at night and other stories": [("north", "available")],
-    "Rivers, lakes, harbours and the coast of the north sea": [("east", "available")],
-}
-ISBNS = ("9780140449136", "9780262033848", "9780131103627", "9780201633610", "9780596007126")
-EXPECTED_TIERS = {  # for a patron of north
-    "River river river atlas": 4,
-    "River river blues": 3,
-    "River of songs": 2,
-    "The river at night and other stories": 1,
-    "Rivers, lakes, harbours and the coast of the north sea": 3,
-}
-
-
-def _records():
-    """One work per title (one ISBN for its copies), each copy a record of its library."""
-    return [
-        record(library, f"{library}-{n}", title, author=f"Author {n}", isbns=(ISBNS[n],),
-               year=2001, status=status)
-        for n, (title, held) in enumerate(WORKS.items())
-        for library, status in held
-    ]  # fmt: skip
-
-
-def _app(engine, tmp_path, database):
-    state = open_state(tmp_path / "state.sqlite")
-    catalog = Catalog(state, engine, NAMES)
-    catalog.add_records(_records())
-    settings = Settings(
-        data_dir=tmp_path, rate_limit=None, database=database, password_cost=CHEAP_PASSWORD_COST,
-        delivery_min_sample=2,
-    )  # fmt: skip
-    app = create_app(settings, engine=engine, partners=PARTNERS)
-    write_deliveries(app.extensions["fedcat"].ill.store, {("south", "north"): [3, 5, 4]})
-    return app
-
 
 @pytest.fixture
 def app(engine, tmp_path, database):
-    return _app(engine, tmp_path, database)
+    return river_app(engine, tmp_path, database)
 
 
-def _patron(app, library="north", card="N1"):
+def signed_in_patron(app, library="north", card="N1"):
     accounts = app.extensions["fedcat"].accounts
     accounts.add_patron(library, card, "Ada", "ada@example.org", pin="4711")
     client = app.test_client()
@@ -115,7 +64,7 @@ def test_without_a_library_there_are_no_tiers_and_soonest_is_refused(app):
 
 
 def test_signed_in_patron_gets_tiers_for_their_home_library_staff_and_anonymous_none(app):
-    patron = _patron(app, "east", "E7")
+    patron = signed_in_patron(app, "east", "E7")
     body = patron.get("/api/v1/search?q=river").get_json()
     assert body["obtainability_library"] == "east"
     assert _tiers(body)["Rivers, lakes, harbours and the coast of the north sea"] == 1
@@ -143,7 +92,7 @@ def test_soonest_orders_by_tier_and_keeps_relevance_within_a_tier(app):
 
 
 def test_search_and_record_pages_show_tiers_escaped(app):
-    patron = _patron(app)
+    patron = signed_in_patron(app)
     page = patron.get("/?q=river").get_data(as_text=True)
     assert page.count('class="tier tier-') == 5
     assert "On the shelf at your library" in page and "Available to me soonest" in page
@@ -166,7 +115,7 @@ def test_both_engines_give_the_same_soonest_order(request, tmp_path, database):
         (tmp_path / kind).mkdir()
         engine = make_engine(kind, request, tmp_path / kind)
         try:
-            client = _app(engine, tmp_path / kind, database).test_client()
+            client = river_app(engine, tmp_path / kind, database).test_client()
             results = client.get("/api/v1/search?q=river&library=north&sort=soonest").get_json()
             orders[kind] = [(r["title"], r["obtainability"]["tier"]) for r in results["results"]]
         finally:
