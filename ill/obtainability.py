@@ -79,7 +79,10 @@ class LendingState:
         with store.reading():
             return cls(
                 rules=store.rules(wanted),
-                load=store.open_load(wanted),
+                # every open request's load, from the partial index of open requests: its
+                # cost follows what is open now, where a per-library read scans each
+                # borrower's whole history
+                load=store.open_load(),
                 received_today=store.received_since(day_start, wanted),
                 today=now.date(),
             )

@@ -104,3 +104,12 @@ def test_subject_benchmark_prints_every_measure_for_the_model_and_both_baselines
     assert all(0.0 <= overall[m] <= 1.0 for m in MEASURES)
     assert overall["f1@5"] > result["results"]["most frequent"]["all"]["f1@5"]
     assert "| model" in table(result["results"])
+
+
+def test_obtain_benchmark_times_searches_with_and_without_tiers(tmp_path):
+    from bench.obtain import run as run_obtain
+
+    result = run_obtain(300, "tantivy", queries=4, rounds=1, deliveries=200, log=lambda *a: None)
+    assert result["results_with_tiers"] > 0  # the searches found works, and each got a tier
+    for name in ("plain", "tiers", "soonest"):
+        assert result[f"{name}_p50_ms"] > 0
