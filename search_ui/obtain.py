@@ -14,12 +14,15 @@ order they give the same soonest order. Works past the window are not considered
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext, ngettext
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from config.partners import Partner
 from ill.obtainability import Obtainability, page_obtainability
@@ -31,6 +34,7 @@ SOONEST = "soonest"
 #: how many of the top relevance-ranked works the soonest sort and the tier filter consider
 SOONEST_WINDOW = 200
 TIER_COUNT = 4
+log = logging.getLogger(__name__)
 
 
 def patron_library(params: Params, partners: Mapping[str, Partner]) -> str | None:
@@ -82,12 +86,17 @@ def soonest_order(tiers: Sequence[Obtainability], tier: int | None, soonest: boo
 
 def tiers_for(
     works: Sequence[Sequence[HoldingRow]], library: str, shared: Any
-) -> list[Obtainability]:
-    """`shared` is the app's `Fedcat` (its request store and delivery estimates)."""
+) -> list[Obtainability] | None:
+    """`shared` is the app's `Fedcat` (its request store and delivery estimates). None when
+    the request store cannot be read: the search still answers, without tiers."""
     holdings = [[dict(h) for h in work] for work in works]
-    return page_obtainability(
-        holdings, library, shared.ill.store, shared.delivery, datetime.now(UTC)
-    )
+    try:
+        return page_obtainability(
+            holdings, library, shared.ill.store, shared.delivery, datetime.now(UTC)
+        )
+    except SQLAlchemyError as exc:
+        log.warning("tiers left out: the request store is unavailable (%s)", type(exc).__name__)
+        return None
 
 
 def tier_label(found: Obtainability) -> str:
@@ -160,6 +169,10 @@ def with_tiers(
     found = tiers_for([h.payload["holdings"] for h in result.hits], library, shared)
     if not needs_window(search, tier):
         return result, found
+    if found is None:
+        raise ServiceUnavailable(
+            "sort=soonest and tier need the loan records, which are unavailable right now"
+        )
     shown = soonest_order(found, tier, search.sort == SOONEST)
     page = shown[search.offset : search.offset + search.limit]
     windowed = replace(result, total=len(shown), hits=[result.hits[i] for i in page])
@@ -196,5 +209,5 @@ def work_tier(payload: WorkPayload, params: Params, shared: Any) -> dict[str, An
     library = patron_library(params, shared.by_id)
     if library is None:
         return None
-    [found] = tiers_for([payload["holdings"]], library, shared)
-    return tier_json(found, shared.by_id)
+    found = tiers_for([payload["holdings"]], library, shared)
+    return tier_json(found[0], shared.by_id) if found else None

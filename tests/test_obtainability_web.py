@@ -137,3 +137,23 @@ def test_answers_with_tiers_validate_against_the_openapi_document(app):
         work = client.get(f"/api/v1/works/{result['id']}?library=north").get_json()
         jsonschema.validate(work, work_schema)
         assert work["obtainability"]["tier"] == EXPECTED_TIERS[work["title"]]
+
+
+def test_with_the_request_store_down_search_answers_without_tiers(tmp_path):
+    """The loan records on a PostgreSQL server that is not there: the search and the record
+    page still answer (no tiers); soonest, which needs them, is a 503 saying why."""
+    from indexer.tantivy_engine import TantivyEngine
+
+    engine = TantivyEngine(tmp_path / "index")
+    try:
+        app = river_app(engine, tmp_path, "postgresql://postgres@127.0.0.1:1/none", history=False)
+        client = app.test_client()
+        body = client.get("/api/v1/search?q=river&library=north").get_json()
+        assert len(body["results"]) == 5
+        assert {r["obtainability"] for r in body["results"]} == {None}
+        down = client.get("/api/v1/search?q=river&library=north&sort=soonest")
+        assert down.status_code == 503 and "loan records" in down.get_json()["error"]
+        work_id = body["results"][0]["id"]
+        assert client.get(f"/work/{work_id}?library=north").status_code == 200
+    finally:
+        engine.close()
