@@ -110,6 +110,11 @@ class Settings:
     ai_after_harvest: bool = False
     #: distinct requesters a pair of works needs before "also requested" shows it
     co_request_min: int = 5
+    #: loans a lender+borrower pair (then a lender) needs before its own median delivery
+    #: time is used for "about D days"
+    delivery_min_sample: int = 5
+    #: seconds a web process keeps the delivery history it read before reading it again
+    delivery_cache_seconds: int = 300
 
     @property
     def database_location(self) -> str:
@@ -615,6 +620,25 @@ SETTINGS: tuple[Setting, ...] = (
         'distinct requesters a pair of works needs before "patrons who requested this also '
         'requested" shows it',
         _whole("FEDCAT_CO_REQUEST_MIN", 2, 1000, "requesters"),
+    ),
+    Setting(
+        "delivery_min_sample",
+        "FEDCAT_DELIVERY_MIN_SAMPLE",
+        "5",
+        "1 to 1000",
+        "received loans a lender and borrowing library pair (then a lender) needs before its "
+        'own median delivery time gives "about D days"; fewer fall back to the lender, then '
+        "to the whole consortium",
+        _whole("FEDCAT_DELIVERY_MIN_SAMPLE", 1, 1000, "loans"),
+    ),
+    Setting(
+        "delivery_cache_seconds",
+        "FEDCAT_DELIVERY_CACHE_SECONDS",
+        "300",
+        "0 to 86400",
+        "seconds each web process keeps the delivery history (medians from request to "
+        "received) before reading it again; 0 reads it for every page",
+        _whole("FEDCAT_DELIVERY_CACHE_SECONDS", 0, 86400, "seconds"),
     ),
 )
 

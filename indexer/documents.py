@@ -46,18 +46,19 @@ def _holdings(records: Sequence[Record], library_names: Mapping[str, str]) -> li
     rows: list[HoldingRow] = []
     for record in records:
         for holding in record.holdings:
-            rows.append(
-                {
-                    "library_id": holding.library_id,
-                    "library_name": library_names.get(holding.library_id, holding.library_id),
-                    "call_number": holding.call_number,
-                    "location": holding.location,
-                    "status": availability(holding.status),
-                    "catalog_url": holding.catalog_url,
-                    "summary": holding.summary,
-                    "record_id": record.identifier,
-                }
-            )
+            row: HoldingRow = {
+                "library_id": holding.library_id,
+                "library_name": library_names.get(holding.library_id, holding.library_id),
+                "call_number": holding.call_number,
+                "location": holding.location,
+                "status": availability(holding.status),
+                "catalog_url": holding.catalog_url,
+                "summary": holding.summary,
+                "record_id": record.identifier,
+            }
+            if holding.due_date:
+                row["due_date"] = holding.due_date
+            rows.append(row)
     rows.sort(key=lambda h: (h["library_name"], STATUS_RANK[h["status"]], h["call_number"]))
     return rows
 

@@ -6,6 +6,7 @@ in files or in one harvested MARCXML <collection>.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 import pymarc
@@ -42,11 +43,22 @@ def _koha_flag(field: pymarc.Field, code: str) -> bool:
     return (field.get(code) or "").strip() not in ("", "0")
 
 
-def _holding_koha(field: pymarc.Field) -> tuple[str, str, str] | None:
+def koha_due_date(value: str) -> str:
+    """952 $q as an ISO date: Koha writes 'yyyy-mm-dd' (or with a time after it); anything
+    else is not a date a patron can be shown."""
+    match = _ISO_DATE.match(value.strip())
+    return match.group() if match else ""
+
+
+_ISO_DATE = re.compile(r"\d{4}-[01]\d-[0-3]\d(?!\d)")
+
+
+def _holding_koha(field: pymarc.Field) -> tuple[str, str, str, str] | None:
     """Koha items (952). A withdrawn copy ($0) is no longer held: left out. A lost copy ($1)
     is 'unknown', as lost items from every ILS are (nz.item_status). Then a due date ($q)
     means on loan, a not-for-loan code ($7, negative = on order) or a reference item type
-    ($y) means not loanable, and otherwise the copy is on the shelf. Barcodes ($p) are not kept.
+    ($y) means not loanable, and otherwise the copy is on the shelf. Barcodes ($p) are not kept;
+    the due date is, for the patron's "on loan, due back ...".
     """
     if _koha_flag(field, "0"):
         return None
@@ -62,7 +74,8 @@ def _holding_koha(field: pymarc.Field) -> tuple[str, str, str] | None:
     location = " ".join(nz.unique([home or current, (field.get("c") or "").strip()]))
     if home and current and current != home:
         location += f" (at {current})"
-    return field_text(field, "o"), location, status
+    due_date = koha_due_date(field.get("q") or "") if status == "on_loan" else ""
+    return field_text(field, "o"), location, status, due_date
 
 
 def _holding_alma(field: pymarc.Field) -> tuple[str, str, str]:
@@ -164,11 +177,11 @@ def mfhd_holdings(
 
 
 def _holding(
-    item: tuple[str, str, str], partner: Partner, record_id: str, call: str, summary: str = ""
+    item: tuple[str, ...], partner: Partner, record_id: str, call: str, summary: str = ""
 ) -> Holding:
     """A holding from an item field's (call number, location, status), with the partner's
     defaults for what the field leaves out."""
-    call_number, location, status = item
+    call_number, location, status, *due = item
     return Holding(
         library_id=partner.id,
         call_number=call_number or call,
@@ -176,6 +189,7 @@ def _holding(
         status=status,
         catalog_url=partner.record_url(record_id),
         summary=summary,
+        due_date=due[0] if due else "",
     )
 
 

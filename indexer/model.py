@@ -32,6 +32,8 @@ class Holding:
     #: what a serial holding covers, as the library states it (MFHD 866-868, or 853/863
     #: rendered): "v.1 (1993)-v.10 (2002); Supplements: 1995"; "" for monographs
     summary: str = ""
+    #: when the copy on loan is due back, ISO yyyy-mm-dd, when the feed says (Koha 952 $q)
+    due_date: str = ""
 
 
 @dataclass

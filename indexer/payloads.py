@@ -29,6 +29,8 @@ class HoldingRow(TypedDict):
     summary: str
     #: the partner's record (OAI-PMH identifier) this copy was described in
     record_id: str
+    #: a copy on loan: when it is due back (ISO yyyy-mm-dd), when the feed says
+    due_date: NotRequired[str]
 
 
 class ContributorRow(TypedDict):

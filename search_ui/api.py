@@ -9,6 +9,7 @@ from indexer.editions import other_editions
 from indexer.overrides import fate_in_state
 from search_ui import i18n
 from search_ui.extension import fedcat
+from search_ui.obtain import work_tier
 from search_ui.openapi import openapi_document
 from search_ui.request_params import MAX_PER_PAGE, MAX_RESULTS, is_work_id
 from search_ui.suggestions import MAX_AUTOCOMPLETE, MAX_AUTOCOMPLETE_LENGTH, autocomplete
@@ -47,6 +48,7 @@ def work(work_id: str) -> Response:
             "also_requested": also_requested_works(
                 engine, settings.state_db, payload["id"], settings.co_request_min
             ),
+            "obtainability": work_tier(payload, request.args, fedcat()),
         }
     )
 

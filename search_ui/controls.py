@@ -35,7 +35,7 @@ SORT_LABELS = {
 }
 
 #: The controls' own parameters: the rest of the URL is kept in hidden fields.
-CONTROL_PARAMS = frozenset({"sort", "year_from", "year_to", "page"})
+CONTROL_PARAMS = frozenset({"sort", "tier", "year_from", "year_to", "page"})
 
 #: The advanced form's text fields, in the form's order: (form name, query prefix).
 ADVANCED_FIELDS = (

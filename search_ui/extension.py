@@ -9,7 +9,7 @@ one never means threading another argument through the app factory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
@@ -20,12 +20,14 @@ from accounts.service import AccountService
 from accounts.store import open_store as open_account_store
 from config.partners import Partner
 from config.settings import Settings
+from ill.delivery import DeliveryEstimates
 from ill.peers.inbound import Inbound
 from ill.peers.wiring import ill_service, peer_secrets
 from ill.service import IllService, IllSettings
 from ill.store import open_store as open_request_store
 from indexer.engine import SearchEngine
 from indexer.query import SearchRequest
+from search_ui import obtain
 from search_ui.request_params import Params, search_request_from_params, single_value
 from search_ui.results import search_response
 from search_ui.suggestions import spelling_suggestion
@@ -51,6 +53,7 @@ class Fedcat:
     _ill: IllService | None = None
     _accounts: AccountService | None = None
     _inbound: Inbound | None = None
+    _delivery: DeliveryEstimates | None = None
     by_id: dict[str, Partner] = field(init=False)
     partner_origins: frozenset[str] = field(init=False)
     #: the shared secrets of partners that run their own ILL system (ISO 18626), by partner id
@@ -97,13 +100,35 @@ class Fedcat:
             )
         return self._accounts
 
+    @property
+    def delivery(self) -> DeliveryEstimates:
+        """Delivery estimates from the request store's history, kept for a short time."""
+        if self._delivery is None:
+            self._delivery = DeliveryEstimates(
+                self.ill.store,
+                min_sample=self.settings.delivery_min_sample,
+                cache_seconds=self.settings.delivery_cache_seconds,
+            )
+        return self._delivery
+
     def search(self, params: Params) -> tuple[SearchRequest, dict[str, Any]]:
-        """The search the URL parameters ask for, and its answer with a spelling suggestion."""
-        search = search_request_from_params(params, known_libraries=set(self.by_id))
-        result = self.engine.search(search)
+        """The search the URL parameters ask for, and its answer with a spelling suggestion,
+        each work with its tier for the patron's library when there is one (`search_ui.obtain`)."""
+        soonest = single_value(params, "sort") == obtain.SOONEST
+        search = search_request_from_params(
+            obtain.without_sort(params) if soonest else params, known_libraries=set(self.by_id)
+        )
+        search = replace(search, sort=obtain.SOONEST) if soonest else search
+        library, tier = obtain.patron_library(params, self.by_id), obtain.wanted_tier(params)
+        windowed = obtain.needs_window(search, tier)
+        engine_search = obtain.window_request(search, library, tier) if windowed else search
+        result = self.engine.search(engine_search)
         typed = single_value(params, "q") or ""
-        suggestion = spelling_suggestion(self.engine, search, typed, result)
-        return search, search_response(search, result, suggestion, self.by_id)
+        as_asked = replace(search, sort="relevance") if soonest else search
+        suggestion = spelling_suggestion(self.engine, as_asked, typed, result)
+        result, tiers = obtain.with_tiers(search, result, library, tier, self)
+        response = search_response(search, result, suggestion, self.by_id)
+        return search, obtain.add_tiers(response, tiers, library, windowed, self.by_id)
 
 
 def fedcat() -> Fedcat:

@@ -9,6 +9,14 @@ from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_exports import export_paths
 from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
+from search_ui.openapi_obtain import (
+    NULLABLE_OBTAINABILITY,
+    OBTAINABILITY,
+    SOONEST,
+    SORT_NOTE,
+    obtain_params,
+    search_response_properties,
+)
 from search_ui.schemas import json_schema
 
 
@@ -207,12 +215,14 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "Results per page.",
                     {"type": "integer", "minimum": 1, "maximum": max_per_page},
                 ),
-                _param("sort", "Order of results.", {"type": "string", "enum": list(SORTS)}),
+                _param("sort", SORT_NOTE, {"type": "string", "enum": [*SORTS, SOONEST]}),
+                *obtain_params(),
                 _param("year_from", "Earliest year.", {"type": "integer"}),
                 _param("year_to", "Latest year.", {"type": "integer"}),
                 _param(
                     "library",
-                    "Home library id: its works and copies come first.",
+                    "Home library id: its works and copies come first, and each result's "
+                    "obtainability is for it (else for the signed-in patron's library).",
                     {"type": "string"},
                 ),
                 _param(
@@ -249,8 +259,9 @@ def _work_schema() -> dict[str, Any]:
         "type": "array",
         "items": json_schema(RequestedWork),
     }
+    schema["properties"]["obtainability"] = NULLABLE_OBTAINABILITY
     schema["required"] = sorted(
-        [*schema["required"], "other_editions", "related", "also_requested"]
+        [*schema["required"], "other_editions", "related", "also_requested", "obtainability"]
     )
     return schema
 
@@ -424,11 +435,13 @@ def _result_schemas() -> dict[str, Any]:
             "available": {"type": "boolean"},
             "holdings": {"type": "array", "items": {"$ref": "#/components/schemas/Holding"}},
             "highlight": _ref("Highlight"),
+            "obtainability": NULLABLE_OBTAINABILITY,
         },
-        "required": ["id", "title", "holdings", "libraries", "highlight"],
+        "required": ["id", "title", "holdings", "libraries", "highlight", "obtainability"],
     }
     return {
         "Holding": _holding_schema(),
+        "Obtainability": OBTAINABILITY,
         "WorkSummary": summary,
         "SearchResponse": {
             "type": "object",
@@ -448,6 +461,7 @@ def _result_schemas() -> dict[str, Any]:
                         "items": _facet_value_schema(),
                     },
                 },
+                **search_response_properties(),
             },
             "required": ["total", "suggestion", "results", "facets"],
         },

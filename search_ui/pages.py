@@ -22,6 +22,7 @@ from search_ui.links import (
     suggested_subjects_url,
     suggestion_url,
 )
+from search_ui.obtain import work_tier
 from search_ui.request_params import is_work_id
 from search_ui.results import order_holdings
 
@@ -48,13 +49,14 @@ def work_page(work_id: str) -> str | Response | WerkzeugResponse:
     payload = shared.engine.get(work_id) if is_work_id(work_id) else None
     if payload is None:
         return _former_work(work_id)
-    library = request.args.get("library")
-    home = library if library in shared.by_id else None
+    tier = work_tier(payload, request.args, shared)
+    home = tier["library"] if tier else None
     return render_template(
         "work.html",
         work=payload,
         holdings=order_holdings(payload["holdings"], home),
         partners=shared.by_id,
+        tier=tier,
         editions=other_editions(shared.engine, payload),
         related=more_like_this(shared.engine, payload),
         also_requested=also_requested_works(

@@ -114,3 +114,12 @@ def test_backup_benchmark_backs_up_and_restores_every_demo_work():
     assert result["files"] >= 1 and result["megabytes"] > 0
     assert 0 < result["backup_seconds"] and 0 < result["restore_copy_seconds"]
     assert result["restore_seconds"] >= result["restore_copy_seconds"]
+
+
+def test_obtain_benchmark_times_searches_with_and_without_tiers(tmp_path):
+    from bench.obtain import run as run_obtain
+
+    result = run_obtain(300, "tantivy", queries=4, rounds=1, deliveries=200, log=lambda *a: None)
+    assert result["results_with_tiers"] > 0  # the searches found works, and each got a tier
+    for name in ("plain", "tiers", "soonest"):
+        assert result[f"{name}_p50_ms"] > 0

@@ -248,6 +248,10 @@ def test_widget_on_partner_site_lists_home_library_copy_first(page, app_url, par
         assert first_copy.inner_text().startswith("North City Library")
         assert first_copy.evaluate("e => getComputedStyle(e).display") != "none"
         assert widget.locator("li.hit a mark").all_inner_texts() == ["Kind", "of", "blue"]
+        # the widget's library has its copy out: the tier says so, as text
+        tier = widget.locator("li.hit .tier").first
+        assert tier.get_attribute("data-tier") == "2"
+        assert tier.inner_text().startswith("At your library, on loan")
 
         widget.get_by_label("Search all partner libraries").fill("trian")
         widget.get_by_role("button", name="Search").click()

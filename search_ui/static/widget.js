@@ -26,6 +26,7 @@
     .copy { font-size: .9em; }
     .here { font-weight: 700; }
     .available { color: #00642d; } .on_loan { color: #8a4b00; }
+    .tier { font-size: .9em; margin: .15rem 0; } .tier-1 strong { color: #00642d; } .tier-4 strong { color: #8a2424; }
     p.msg { color: #50575e; }
     mark { background: #fff0a8; color: inherit; }
     button.suggestion { background: none; color: #0a4b78; padding: 0; text-decoration: underline; font-weight: 600; }
@@ -190,6 +191,13 @@
         item.append(document.createTextNode(" "), ask);
         const meta = [work.contributors.slice(0, 2).join("; "), work.year].filter(Boolean).join(" · ");
         if (meta) item.append(el("div", { class: "meta" }, meta));
+        // How a patron of the widget's library gets it: tier label and reason, as text.
+        const tier = work.obtainability;
+        if (tier) {
+          const line = el("div", { class: `tier tier-${Number(tier.tier) || 0}`, "data-tier": String(Number(tier.tier) || 0) });
+          line.append(el("strong", {}, tier.label), document.createTextNode(" "), el("span", {}, tier.reason));
+          item.append(line);
+        }
         for (const h of work.holdings.slice(0, 3)) {
           const line = el("div", { class: "copy" });
           line.append(el("span", { class: h.library_id === this.library ? "here" : "" }, h.library_name));
