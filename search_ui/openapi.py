@@ -9,6 +9,7 @@ from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_exports import export_paths
 from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
+from search_ui.request_params import MAX_YEAR, MIN_YEAR
 from search_ui.schemas import json_schema
 
 
@@ -94,7 +95,8 @@ def _autocomplete_path(max_length: int, max_limit: int) -> dict[str, Any]:
                 _param(
                     "q",
                     "What has been typed so far; the last word may be incomplete.",
-                    {"type": "string", "minLength": 1, "maxLength": max_length},
+                    # at least one character that is not a space: blanks are stripped
+                    {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"},
                     required=True,
                 ),
                 _param(
@@ -178,6 +180,8 @@ def openapi_document(
 
 
 _STRING_LIST = {"type": "array", "items": {"type": "string"}}
+#: the bounds request_params.py accepts for year_from / year_to
+_YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
 
 
 def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
@@ -201,15 +205,23 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "AND OR NOT, -word, parentheses.",
                     {"type": "string", "maxLength": 500},
                 ),
-                _param("page", "1-based page.", {"type": "integer", "minimum": 1}),
+                _param(
+                    "page",
+                    f"1-based page; page × per_page may not pass {max_results}.",
+                    {"type": "integer", "minimum": 1, "maximum": max_results},
+                ),
                 _param(
                     "per_page",
                     "Results per page.",
                     {"type": "integer", "minimum": 1, "maximum": max_per_page},
                 ),
-                _param("sort", "Order of results.", {"type": "string", "enum": list(SORTS)}),
-                _param("year_from", "Earliest year.", {"type": "integer"}),
-                _param("year_to", "Latest year.", {"type": "integer"}),
+                _param(
+                    "sort",
+                    "Order of results; empty (as a form sends it) is relevance, the default.",
+                    {"type": "string", "enum": [*SORTS, ""]},
+                ),
+                _param("year_from", "Earliest year.", _YEAR),
+                _param("year_to", "Latest year.", _YEAR),
                 _param(
                     "library",
                     "Home library id: its works and copies come first.",
@@ -218,8 +230,9 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                 _param(
                     "suggested",
                     "1: the subject facet (subject_facet_suggested) also counts machine-"
-                    "suggested headings; by default it counts catalogued headings only.",
-                    {"type": "string", "enum": ["1"]},
+                    "suggested headings; any other value, or none, counts catalogued headings "
+                    "only.",
+                    {"type": "string"},
                 ),
                 *facet_params,
             ],

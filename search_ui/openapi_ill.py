@@ -80,7 +80,7 @@ def _requests_path() -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Card number: only this patron's requests.",
-                    "schema": _STR,
+                    "schema": {"type": "string", "minLength": 1},
                 }
             ],
             "responses": {
@@ -168,7 +168,8 @@ def ill_schemas() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["patron", "work_id"],
         "properties": {
-            "patron": {"type": "string", "description": "The patron's card number at the "
+            "patron": {"type": "string", "minLength": 1,
+                       "description": "The patron's card number at the "
                        "token's library (a patron account must exist)."},
             "work_id": _STR,
             "service": {"enum": list(SERVICE_TYPES), "default": "Loan"},
