@@ -104,3 +104,17 @@ def test_subject_benchmark_prints_every_measure_for_the_model_and_both_baselines
     assert all(0.0 <= overall[m] <= 1.0 for m in MEASURES)
     assert overall["f1@5"] > result["results"]["most frequent"]["all"]["f1@5"]
     assert "| model" in table(result["results"])
+
+
+def test_soak_serves_every_kind_of_traffic_and_samples_the_server():
+    from bench.soak import run as run_soak
+
+    result = run_soak(0.3, "tantivy", "sqlite", works=300, libraries=3, clients=3, sample=3,
+                      harvest_every=5, reindex_every=8)  # fmt: skip
+    assert result["5xx"] == 0 and result["no_answer"] == 0
+    assert {"api_search", "page", "ill_place"} <= set(result["statuses_by_kind"])
+    assert result["statuses_by_kind"]["ill_place"].get("201", 0) > 0
+    assert result["per_minute"] and result["per_minute"][0]["p95_ms"] > 0
+    assert result["samples"] and all(s["rss_mib"] > 0 and s["fds"] > 0 for s in result["samples"])
+    assert all("sqlite_write_lock_wait_ms" in s for s in result["samples"])
+    assert any(e.get("harvest") == 0 for e in result["events"])
