@@ -12,7 +12,11 @@ number of examples per operation (default 25: a few minutes for both engines).
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import re
+import urllib.request
 
 import pytest
 import schemathesis
@@ -115,3 +119,21 @@ def test_every_answer_conforms_to_the_openapi_document(api_schema, mode):
     for operation in operations:
         failures += operation_failures(operation, mode)
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_method_a_path_does_not_offer_is_405_with_an_allow_header(live_api):
+    url, token = live_api
+    doc = json.loads(urllib.request.urlopen(f"{url}/api/v1/openapi.json", timeout=30).read())
+    port = int(url.rsplit(":", 1)[1])
+    for template, operations in doc["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "x1", template)
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - {m.upper() for m in operations}:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request(method, path, headers={"Authorization": f"Bearer {token}"})
+            answer = connection.getresponse()
+            answer.read()
+            connection.close()
+            assert answer.status == 405, (method, path, answer.status)
+            allowed = {m.strip() for m in (answer.getheader("Allow") or "").split(",")}
+            assert {m.upper() for m in operations} <= allowed, (method, path, allowed)
+            assert answer.getheader("Content-Type", "").startswith("application/json")
