@@ -181,8 +181,8 @@ def ill_traffic(port: int, tally: Tally, stop: threading.Event, seed: int, ill: 
             time.sleep(0.2)
             continue
         work_id = rng.choice(found["results"])["id"]
-        status, placed = client.call("ill_place", "POST", base, {"patron": PATRON,
-                                     "work_id": work_id, "pickup": "Main desk"}, headers)  # fmt: skip
+        body = {"patron": PATRON, "work_id": work_id, "pickup": "Main desk"}
+        status, placed = client.call("ill_place", "POST", base, body, headers)
         if status != 201:
             time.sleep(0.05)
             continue

@@ -184,6 +184,27 @@ _STRING_LIST = {"type": "array", "items": {"type": "string"}}
 _YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
 
 
+def _paging_params(max_per_page: int, max_results: int) -> list[dict[str, Any]]:
+    """page, per_page and sort: which page of results, in what order."""
+    return [
+        _param(
+            "page",
+            f"1-based page; page × per_page may not pass {max_results}.",
+            {"type": "integer", "minimum": 1, "maximum": max_results},
+        ),
+        _param(
+            "per_page",
+            "Results per page.",
+            {"type": "integer", "minimum": 1, "maximum": max_per_page},
+        ),
+        _param(
+            "sort",
+            "Order of results; empty (as a form sends it) is relevance, the default.",
+            {"type": "string", "enum": [*SORTS, ""]},
+        ),
+    ]
+
+
 def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
     facet_params = [
         _param(
@@ -205,21 +226,7 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "AND OR NOT, -word, parentheses.",
                     {"type": "string", "maxLength": 500},
                 ),
-                _param(
-                    "page",
-                    f"1-based page; page × per_page may not pass {max_results}.",
-                    {"type": "integer", "minimum": 1, "maximum": max_results},
-                ),
-                _param(
-                    "per_page",
-                    "Results per page.",
-                    {"type": "integer", "minimum": 1, "maximum": max_per_page},
-                ),
-                _param(
-                    "sort",
-                    "Order of results; empty (as a form sends it) is relevance, the default.",
-                    {"type": "string", "enum": [*SORTS, ""]},
-                ),
+                *_paging_params(max_per_page, max_results),
                 _param("year_from", "Earliest year.", _YEAR),
                 _param("year_to", "Latest year.", _YEAR),
                 _param(
