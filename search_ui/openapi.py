@@ -8,7 +8,7 @@ from ai.related import RelatedWork, RequestedWork
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_exports import export_paths
-from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
+from search_ui.openapi_ill import NOT_BLANK, SECURITY_SCHEMES, ill_paths, ill_schemas
 from search_ui.request_params import MAX_YEAR, MIN_YEAR
 from search_ui.schemas import json_schema
 
@@ -95,8 +95,12 @@ def _autocomplete_path(max_length: int, max_limit: int) -> dict[str, Any]:
                 _param(
                     "q",
                     "What has been typed so far; the last word may be incomplete.",
-                    # at least one character that is not a space: blanks are stripped
-                    {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S"},
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": max_length,
+                        "pattern": NOT_BLANK,
+                    },
                     required=True,
                 ),
                 _param(
