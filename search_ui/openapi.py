@@ -8,7 +8,7 @@ from ai.related import RelatedWork, RequestedWork
 from indexer.payloads import HoldingRow, WorkPayload
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.openapi_exports import export_paths
-from search_ui.openapi_ill import SECURITY_SCHEMES, ill_paths, ill_schemas
+from search_ui.openapi_ill import NOT_BLANK, SECURITY_SCHEMES, ill_paths, ill_schemas
 from search_ui.openapi_obtain import (
     NULLABLE_OBTAINABILITY,
     OBTAINABILITY,
@@ -17,6 +17,7 @@ from search_ui.openapi_obtain import (
     obtain_params,
     search_response_properties,
 )
+from search_ui.request_params import MAX_YEAR, MIN_YEAR
 from search_ui.schemas import json_schema
 
 
@@ -102,7 +103,12 @@ def _autocomplete_path(max_length: int, max_limit: int) -> dict[str, Any]:
                 _param(
                     "q",
                     "What has been typed so far; the last word may be incomplete.",
-                    {"type": "string", "minLength": 1, "maxLength": max_length},
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": max_length,
+                        "pattern": NOT_BLANK,
+                    },
                     required=True,
                 ),
                 _param(
@@ -186,6 +192,29 @@ def openapi_document(
 
 
 _STRING_LIST = {"type": "array", "items": {"type": "string"}}
+#: the bounds request_params.py accepts for year_from / year_to
+_YEAR = {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR}
+
+
+def _paging_params(max_per_page: int, max_results: int) -> list[dict[str, Any]]:
+    """page, per_page and sort: which page of results, in what order."""
+    return [
+        _param(
+            "page",
+            f"1-based page; page × per_page may not pass {max_results}.",
+            {"type": "integer", "minimum": 1, "maximum": max_results},
+        ),
+        _param(
+            "per_page",
+            "Results per page.",
+            {"type": "integer", "minimum": 1, "maximum": max_per_page},
+        ),
+        _param(
+            "sort",
+            SORT_NOTE + " Empty (as a form sends it) is relevance, the default.",
+            {"type": "string", "enum": [*SORTS, SOONEST, ""]},
+        ),
+    ]
 
 
 def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
@@ -209,16 +238,10 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                     "AND OR NOT, -word, parentheses.",
                     {"type": "string", "maxLength": 500},
                 ),
-                _param("page", "1-based page.", {"type": "integer", "minimum": 1}),
-                _param(
-                    "per_page",
-                    "Results per page.",
-                    {"type": "integer", "minimum": 1, "maximum": max_per_page},
-                ),
-                _param("sort", SORT_NOTE, {"type": "string", "enum": [*SORTS, SOONEST]}),
+                *_paging_params(max_per_page, max_results),
                 *obtain_params(),
-                _param("year_from", "Earliest year.", {"type": "integer"}),
-                _param("year_to", "Latest year.", {"type": "integer"}),
+                _param("year_from", "Earliest year.", _YEAR),
+                _param("year_to", "Latest year.", _YEAR),
                 _param(
                     "library",
                     "Home library id: its works and copies come first, and each result's "
@@ -228,8 +251,9 @@ def _search_path(max_per_page: int, max_results: int) -> dict[str, Any]:
                 _param(
                     "suggested",
                     "1: the subject facet (subject_facet_suggested) also counts machine-"
-                    "suggested headings; by default it counts catalogued headings only.",
-                    {"type": "string", "enum": ["1"]},
+                    "suggested headings; any other value, or none, counts catalogued headings "
+                    "only.",
+                    {"type": "string"},
                 ),
                 *facet_params,
             ],

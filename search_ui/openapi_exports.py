@@ -16,8 +16,15 @@ _FORMAT = {
 }
 
 
+def _body_schema(media_type: str) -> dict[str, Any]:
+    """A JSON format's body is a JSON document (CSL-JSON: an array of items); others are text."""
+    if media_type.split(";")[0].strip().endswith("json"):
+        return {"type": ["array", "object"]}
+    return {"type": "string"}
+
+
 def _answers(what: str) -> dict[str, Any]:
-    media = {f.media_type: {"schema": {"type": "string"}} for f in EXPORT_FORMATS.values()}
+    media = {f.media_type: {"schema": _body_schema(f.media_type)} for f in EXPORT_FORMATS.values()}
     problem = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
         "200": {"description": what, "content": media},

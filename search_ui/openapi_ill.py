@@ -23,6 +23,10 @@ SECURITY_SCHEMES = {
 _STR = {"type": "string"}
 _DATE = {"type": ["string", "null"], "format": "date"}
 
+#: A value with something besides blanks in it: the API strips what Python's str.strip strips
+#: (which counts U+001C–U+001F and U+0085 as blanks, and U+FEFF not) before it reads a value.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]|\ufeff"
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -80,7 +84,7 @@ def _requests_path() -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Card number: only this patron's requests.",
-                    "schema": _STR,
+                    "schema": {"type": "string", "minLength": 1, "pattern": NOT_BLANK},
                 }
             ],
             "responses": {
@@ -168,7 +172,8 @@ def ill_schemas() -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["patron", "work_id"],
         "properties": {
-            "patron": {"type": "string", "description": "The patron's card number at the "
+            "patron": {"type": "string", "minLength": 1, "pattern": NOT_BLANK,
+                       "description": "The patron's card number at the "
                        "token's library (a patron account must exist)."},
             "work_id": _STR,
             "service": {"enum": list(SERVICE_TYPES), "default": "Loan"},

@@ -8,6 +8,7 @@ from config.partners import Partner
 from config.settings import Settings
 from search_ui.app import create_app
 from tests.fixtures.builders import record
+from tests.fixtures.openapi_check import assert_conforms
 
 ISBN = "9780140449136"
 PARTNERS = [
@@ -70,7 +71,9 @@ def client(catalog, tmp_path):
 
 
 def test_search_returns_one_result_per_work_with_every_holding(client):
-    body = client.get("/api/v1/search?q=crime punishment").get_json()
+    answer = client.get("/api/v1/search?q=crime punishment")
+    assert_conforms(client, answer)
+    body = answer.get_json()
     assert body["total"] == 1
     work = body["results"][0]
     assert work["libraries"] == ["east", "north", "south"]
@@ -84,7 +87,9 @@ def test_removing_one_librarys_record_leaves_two_holdings_in_the_api(client, cat
     body = client.get("/api/v1/search?q=crime punishment").get_json()
     assert body["total"] == 1
     assert [h["library_id"] for h in body["results"][0]["holdings"]] == ["east", "north"]
-    same_work = client.get(f"/api/v1/works/{work['id']}").get_json()
+    same_answer = client.get(f"/api/v1/works/{work['id']}")
+    assert_conforms(client, same_answer)
+    same_work = same_answer.get_json()
     assert sorted(h["library_id"] for h in same_work["holdings"]) == ["east", "north"]
 
 
@@ -100,7 +105,9 @@ def test_facet_counts_and_filter(client):
         "south": 2,
         "east": 1,
     }
-    filtered = client.get("/api/v1/search?q=dostoyevsky&f.library=north").get_json()
+    answer = client.get("/api/v1/search?q=dostoyevsky&f.library=north")
+    assert_conforms(client, answer)
+    filtered = answer.get_json()
     assert [w["title"] for w in filtered["results"]] == ["Crime and punishment"]
 
 
@@ -118,16 +125,21 @@ def test_search_api_names_languages_formats_and_libraries_beside_their_codes(cli
 
 
 def test_search_api_names_languages_in_the_asked_interface_language(client):
-    body = client.get("/api/v1/search?q=crime&lang=zh").get_json()
+    answer = client.get("/api/v1/search?q=crime&lang=zh")
+    assert_conforms(client, answer)
+    body = answer.get_json()
     assert body["results"][0]["language_name"] == "英语"
     assert body["facets"]["language"][0] == {"value": "eng", "label": "英语", "count": 1}
 
 
 def test_work_by_id_and_unknown_work_is_json_404(client):
     hit = client.get("/api/v1/search?q=idiot").get_json()["results"][0]
-    work = client.get(f"/api/v1/works/{hit['id']}").get_json()
+    answer = client.get(f"/api/v1/works/{hit['id']}")
+    assert_conforms(client, answer)
+    work = answer.get_json()
     assert work["title"] == "The idiot"
     missing = client.get("/api/v1/works/nope")
+    assert_conforms(client, missing)
     assert missing.status_code == 404
     assert missing.get_json()["status"] == 404
 
@@ -147,12 +159,15 @@ def test_work_by_id_and_unknown_work_is_json_404(client):
 def test_bad_parameters_are_json_400_with_a_message(client, query):
     response = client.get(f"/api/v1/search?q=crime&{query}")
     assert response.status_code == 400
+    assert_conforms(client, response)
     body = response.get_json()
     assert body["status"] == 400 and body["error"]
 
 
 def test_partners_endpoint_lists_the_registry(client):
-    body = client.get("/api/v1/partners").get_json()
+    answer = client.get("/api/v1/partners")
+    assert_conforms(client, answer)
+    body = answer.get_json()
     assert [p["id"] for p in body["partners"]] == ["north", "south", "east"]
 
 

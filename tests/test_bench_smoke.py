@@ -123,3 +123,17 @@ def test_obtain_benchmark_times_searches_with_and_without_tiers(tmp_path):
     assert result["results_with_tiers"] > 0  # the searches found works, and each got a tier
     for name in ("plain", "tiers", "soonest"):
         assert result[f"{name}_p50_ms"] > 0
+
+
+def test_soak_serves_every_kind_of_traffic_and_samples_the_server():
+    from bench.soak import run as run_soak
+
+    result = run_soak(0.3, "tantivy", "sqlite", works=300, libraries=3, clients=3, sample=3,
+                      harvest_every=5, reindex_every=8)  # fmt: skip
+    assert result["5xx"] == 0 and result["no_answer"] == 0
+    assert {"api_search", "page", "ill_place"} <= set(result["statuses_by_kind"])
+    assert result["statuses_by_kind"]["ill_place"].get("201", 0) > 0
+    assert result["per_minute"] and result["per_minute"][0]["p95_ms"] > 0
+    assert result["samples"] and all(s["rss_mib"] > 0 and s["fds"] > 0 for s in result["samples"])
+    assert all("sqlite_write_lock_wait_ms" in s for s in result["samples"])
+    assert any(e.get("harvest") == 0 for e in result["events"])

@@ -11,6 +11,7 @@ from referencing import Registry, Resource
 
 from ill.states import Status
 from tests.fixtures.ill_web import PATRON_CARD, PATRON_NAME
+from tests.fixtures.openapi_check import assert_conforms
 
 pytest_plugins = ["tests.fixtures.ill_stores", "tests.fixtures.ill_web"]
 BASE = "/api/v1/ill/requests"
@@ -48,6 +49,7 @@ def test_place_list_status_and_act_with_the_own_library_token(api):
     client = web.client()
     placed = place(web, north, needed_by="2099-12-31")
     assert placed.status_code == 201, placed.get_json()
+    assert_conforms(client, placed)
     body = placed.get_json()
     schema_check(client, "IllRequest").validate(body)
     assert body["status"] == "RequestReceived" and body["patron"] == PATRON_CARD
@@ -57,11 +59,13 @@ def test_place_list_status_and_act_with_the_own_library_token(api):
     mine = client.get(f"{BASE}?patron={PATRON_CARD}", headers=north).get_json()["requests"]
     assert [r["id"] for r in mine] == [body["id"]]
     status = client.get(f"{BASE}/{body['id']}", headers=north)
+    assert_conforms(client, status)
     schema_check(client, "IllRequestDetail").validate(status.get_json())
     assert [e["action"] for e in status.get_json()["timeline"]] == ["Place", "SendToLender"]
     cancelled = client.post(f"{BASE}/{body['id']}/actions", headers=north,
                             json={"action": "Cancel", "note": "found it elsewhere"})  # fmt: skip
     assert cancelled.status_code == 200
+    assert_conforms(client, cancelled)
     assert cancelled.get_json()["status"] == "Cancelled"
     assert web.get(body["id"]).state.status is Status.Cancelled
 
@@ -92,6 +96,7 @@ def test_no_or_unknown_token_is_401(api, headers):
     ):
         assert answer.status_code == 401
         assert answer.get_json()["error"]
+        assert_conforms(client, answer)
 
 
 def test_a_signed_in_staff_cookie_is_not_an_api_token(api):
@@ -124,6 +129,7 @@ def test_bad_bodies_are_400_with_a_message(api, raw, words):
     if words != "work":
         assert answer.status_code == 400
     assert words.lower() in answer.get_json()["error"].lower()
+    assert_conforms(web.client(), answer)
 
 
 def test_refusals_answer_409_with_the_reason(api):
@@ -132,6 +138,7 @@ def test_refusals_answer_409_with_the_reason(api):
     request_id = place(web, north).get_json()["id"]
     again = place(web, north)
     assert again.status_code == 409 and "already have an open request" in again.get_json()["error"]
+    assert_conforms(client, again)
     answer = client.post(f"{BASE}/{request_id}/actions", headers=north, json={"action": "Received"})
     assert answer.status_code == 409 and "allowed now" in answer.get_json()["error"]
     answer = client.post(f"{BASE}/{request_id}/actions", headers=north,
