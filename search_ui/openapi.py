@@ -20,8 +20,14 @@ from search_ui.openapi_obtain import (
 from search_ui.request_params import MAX_YEAR, MIN_YEAR
 from search_ui.schemas import json_schema
 
+#: What a form sends for a number left blank: the API takes it as the parameter left out.
+_BLANK = {"type": "string", "maxLength": 0}
+
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra) -> dict[str, Any]:
+    """A query parameter; a number may also be sent blank (as absent), as forms send it."""
+    if schema.get("type") == "integer":
+        schema = {"anyOf": [schema, _BLANK]}
     return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
 
 

@@ -66,7 +66,12 @@ def obtain_params() -> list[dict[str, Any]]:
             "in": "query",
             "description": f"Only works of this tier (1-{TIER_COUNT}), among the first "
             f"{SOONEST_WINDOW} by relevance. Needs a library (400 without).",
-            "schema": {"type": "integer", "minimum": 1, "maximum": TIER_COUNT},
+            "schema": {  # blank, as a form sends it, is the same as absent
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": TIER_COUNT},
+                    {"type": "string", "maxLength": 0},
+                ]
+            },
         }
     ]
 

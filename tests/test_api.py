@@ -197,9 +197,12 @@ def test_openapi_document_describes_the_real_parameters_and_limits(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     params = {p["name"]: p for p in doc["paths"]["/api/v1/search"]["get"]["parameters"]}
     assert {"q", "page", "per_page", "sort", "library", "f.library"} <= set(params)
-    limit = params["per_page"]["schema"]["maximum"]
+    number, blank = params["per_page"]["schema"]["anyOf"]  # a number, or blank as a form sends
+    limit = number["maximum"]
     assert client.get(f"/api/v1/search?q=crime&per_page={limit}").status_code == 200
     assert client.get(f"/api/v1/search?q=crime&per_page={limit + 1}").status_code == 400
+    assert blank == {"type": "string", "maxLength": 0}
+    assert client.get("/api/v1/search?q=crime&per_page=").status_code == 200
     for sort in params["sort"]["schema"]["enum"]:
         mine = "&library=north" if sort == "soonest" else ""  # soonest: for a library's patron
         assert client.get(f"/api/v1/search?q=crime&sort={sort}{mine}").status_code == 200
