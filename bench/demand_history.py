@@ -122,45 +122,52 @@ def _event(request_id: str, at: datetime, actor: str, role: Role, action: Action
     }  # fmt: skip
 
 
-def _one_request(world: _World, rng: np.random.Generator, n: int, borrower: int, placed, copy):
-    """The request row and its events (one lender asked; it fills or the rota ends)."""
-    request_id, work = f"syn-{n:06d}", _draw(world.work_cdf, rng)
-    lender_index = borrower
-    while lender_index == borrower:
-        lender_index = _draw(world.lender_cdf, rng)
-    lender, patron = library_id(lender_index), "patron"
+@dataclass(frozen=True)
+class PastRequest:
+    """One closed, anonymous request of a history: who asked whom for what, and how it ended."""
+
+    request_id: str
+    work_id: str
+    title: str
+    borrower: str
+    lender: str
+    placed: datetime
+    days: float  # to arrival (filled) or to the lender's refusal (unfilled)
+    filled: bool
+    copy: bool = False
+
+
+def request_rows(past: PastRequest) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The request row and its timeline events, as the service would have written them."""
+    request_id, placed, lender = past.request_id, past.placed, past.lender
     events = [
-        _event(
-            request_id, placed, patron, Role.patron, Action.Place, None, "NotSent/routing", None
-        ),
-        _event(
-            request_id, placed, "fedcat", Role.system, Action.SendToLender,
-            "NotSent/routing", "RequestReceived/with_lender", lender,
-        ),
+        _event(request_id, placed, "patron", Role.patron, Action.Place, None, "NotSent/routing",
+               None),
+        _event(request_id, placed, "fedcat", Role.system, Action.SendToLender,
+               "NotSent/routing", "RequestReceived/with_lender", lender),
     ]  # fmt: skip
-    days = float(rng.lognormal(np.log(world.median_days[lender_index]), world.spread[lender_index]))
-    if rng.random() < world.fill[lender_index]:
-        arrived = placed + timedelta(days=max(days, 0.5))
-        if copy:
-            events.append(_event(
-                request_id, arrived, "lender", Role.lender, Action.CopyDelivered,
-                "RequestReceived/with_lender", "CopyCompleted/closed", lender,
-            ))  # fmt: skip
-            state, ended = "CopyCompleted/closed", arrived
-        else:
-            shipped = placed + timedelta(days=max(days - 2, 0.2))
-            ended = arrived + timedelta(days=28)
-            events += [
-                _event(request_id, shipped, "lender", Role.lender, Action.Shipped,
-                       "RequestReceived/with_lender", "Loaned/in_transit", lender),
-                _event(request_id, arrived, "borrower", Role.borrower, Action.Received,
-                       "Loaned/in_transit", "Loaned/received", lender),
-                _event(request_id, ended, "lender", Role.lender, Action.CheckedIn,
-                       "Loaned/shipped_back", "LoanCompleted/closed", lender),
-            ]  # fmt: skip
-            state = "LoanCompleted/closed"
+    if past.filled and past.copy:
+        ended = placed + timedelta(days=past.days)
+        events.append(_event(
+            request_id, ended, "lender", Role.lender, Action.CopyDelivered,
+            "RequestReceived/with_lender", "CopyCompleted/closed", lender,
+        ))  # fmt: skip
+        state = "CopyCompleted/closed"
+    elif past.filled:
+        arrived = placed + timedelta(days=past.days)
+        shipped = placed + timedelta(days=past.days * 0.6)
+        ended = arrived + timedelta(days=28)
+        events += [
+            _event(request_id, shipped, "lender", Role.lender, Action.Shipped,
+                   "RequestReceived/with_lender", "Loaned/in_transit", lender),
+            _event(request_id, arrived, "borrower", Role.borrower, Action.Received,
+                   "Loaned/in_transit", "Loaned/received", lender),
+            _event(request_id, ended, "lender", Role.lender, Action.CheckedIn,
+                   "Loaned/shipped_back", "LoanCompleted/closed", lender),
+        ]  # fmt: skip
+        state = "LoanCompleted/closed"
     else:
-        ended = placed + timedelta(days=max(days / 2, 0.5))
+        ended = placed + timedelta(days=past.days)
         events += [
             _event(request_id, ended, "lender", Role.lender, Action.CannotSupply,
                    "RequestReceived/with_lender", "Unfilled/routing", lender),
@@ -169,9 +176,9 @@ def _one_request(world: _World, rng: np.random.Generator, n: int, borrower: int,
         ]  # fmt: skip
         state = "Unfilled/closed"
     row = {
-        "id": request_id, "work_id": work_id(work), "title": f"Synthetic work {work + 1}",
-        "patron_ref": "", "borrowing_library": library_id(borrower),
-        "service": "Copy" if copy else "Loan", "citation": None, "pickup_location": "",
+        "id": request_id, "work_id": past.work_id, "title": past.title,
+        "patron_ref": "", "borrowing_library": past.borrower,
+        "service": "Copy" if past.copy else "Loan", "citation": None, "pickup_location": "",
         "needed_by": None, "state": state, "status": state.split("/")[0], "is_open": False,
         "lender": None, "rota": json.dumps([{"library_id": lender, "reason": LABEL}]),
         "skipped": "[]", "rota_position": 0, "due_date": None, "loan_condition": "",
@@ -179,6 +186,31 @@ def _one_request(world: _World, rng: np.random.Generator, n: int, borrower: int,
         "version": len(events), "peer_request_id": "",
     }  # fmt: skip
     return row, events
+
+
+def write_requests(store: RequestStore, history: list[PastRequest]) -> None:
+    """Bulk-insert these requests and their events (one transaction)."""
+    rows, events = [], []
+    for past in history:
+        row, its_events = request_rows(past)
+        rows.append(row)
+        events += its_events
+    _write(store, rows, events)
+
+
+def _one_request(world: _World, rng: np.random.Generator, n: int, borrower: int, placed, copy):
+    """A random request (one lender asked; it fills or the rota ends) as rows."""
+    work = _draw(world.work_cdf, rng)
+    lender = borrower
+    while lender == borrower:
+        lender = _draw(world.lender_cdf, rng)
+    days = float(rng.lognormal(np.log(world.median_days[lender]), world.spread[lender]))
+    filled = bool(rng.random() < world.fill[lender])
+    past = PastRequest(
+        f"syn-{n:06d}", work_id(work), f"Synthetic work {work + 1}", library_id(borrower),
+        library_id(lender), placed, max(days if filled else days / 2, 0.5), filled, copy,
+    )  # fmt: skip
+    return request_rows(past)
 
 
 def _monthly_counts(shape: HistoryShape, world: _World, rng: np.random.Generator):
