@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec
 
@@ -37,7 +38,10 @@ def _drawn(chart: Callable[P, Figure]) -> Callable[P, str]:
     @functools.wraps(chart)
     def draw(*args: P.args, **kwargs: P.kwargs) -> str:
         buffer = io.StringIO()
-        with matplotlib.rc_context(RC):
+        with matplotlib.rc_context(RC), warnings.catch_warnings():
+            # CJK titles: matplotlib's own fonts lack the glyphs it measures; the SVG keeps
+            # the text, and the browser draws it in its own fonts
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
             figure = chart(*args, **kwargs)
             figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         return buffer.getvalue()

@@ -75,7 +75,7 @@ def _monthly_chart(forecast: demand.DemandForecast, key: str | None) -> str | No
         {
             "history": gettext("Requests"),
             "forecast": gettext("Forecast (machine)"),
-            "interval": gettext("80% interval"),
+            "interval": gettext("Interval (80%)"),
             "requests": gettext("Requests per month"),
         },
     )

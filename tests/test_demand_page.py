@@ -7,8 +7,6 @@ import base64
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bench.demand_history import PastRequest, write_requests
 from ill.model import LendingRules
 from ill.stats import WorkFacts, record_work_facts
