@@ -97,6 +97,10 @@ sa.Index(
 sa.Index("ill_events_request", events.c.request_id, events.c.seq)
 sa.Index("ill_requests_lender_open", requests.c.lender, requests.c.is_open)
 sa.Index("ill_events_action_at", events.c.action, events.c.at)
+#: the demand statistics' shipped / arrived per request, from the index alone (migration 0007)
+sa.Index(
+    "ill_events_action_request", events.c.action, events.c.request_id, events.c.lender, events.c.at
+)
 
 #: mail waiting to go (and mail sent), written in the transaction of the change it reports
 outbox = sa.Table(

@@ -373,6 +373,20 @@ def record_work_facts(store: RequestStore, found: Iterable[WorkFacts]) -> int:
     return len(rows)
 
 
+def libraries_with_requests(store: RequestStore, since: datetime, until: datetime) -> list[str]:
+    """Libraries whose patrons placed requests in the window, or that supplied some."""
+    window = sa.and_(r.c.created_at >= since, r.c.created_at < until)
+    borrowers = sa.select(r.c.borrowing_library).where(window).distinct()
+    lenders = (
+        sa.select(e.c.lender)
+        .where(e.c.action.in_(SUPPLIED), e.c.at >= since, e.c.at < until)
+        .distinct()
+    )
+    with store.reader.connect() as tx:
+        found = set(tx.execute(borrowers).scalars()) | set(tx.execute(lenders).scalars())
+    return sorted(found - {None})
+
+
 def works_without_facts(store: RequestStore, limit: int = 500) -> list[str]:
     """Requested works the facts table does not know yet (to look up in the catalogue)."""
     query = (

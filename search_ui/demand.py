@@ -55,10 +55,6 @@ def _scope() -> Scope:
     return Scope(account.library_id, False)
 
 
-def _known_libraries(found: stats.DemandStats) -> list[str]:
-    return [f.library_id for f in found.libraries]
-
-
 def _monthly_chart(forecast: demand.DemandForecast, key: str | None) -> str | None:
     series = forecast.consortium if key is None else forecast.parts.get(key)
     if series is None:
@@ -156,10 +152,7 @@ def _context(store: RequestStore, scope: Scope, now: datetime) -> dict[str, Any]
     learn_work_facts(store)
     since = now - timedelta(days=365)
     found = stats.demand_stats(store, library=scope.library_id, since=since, until=now, limit=TOP)
-    everyone = (
-        stats.demand_stats(store, since=since, until=now, limit=0) if scope.may_choose else None
-    )
-    libraries = _known_libraries(everyone) if everyone else []
+    libraries = stats.libraries_with_requests(store, since, now) if scope.may_choose else []
     if scope.may_choose and scope.library_id is not None and scope.library_id not in libraries:
         abort(
             400, description=gettext("No requests to or from that library in the last 12 months.")
@@ -173,7 +166,7 @@ def _context(store: RequestStore, scope: Scope, now: datetime) -> dict[str, Any]
     series = (
         forecast.consortium if scope.library_id is None else forecast.parts.get(scope.library_id)
     )
-    ids = libraries or _known_libraries(found)
+    ids = libraries or [f.library_id for f in found.libraries]
     return {
         "scope": scope,
         "stats": found,

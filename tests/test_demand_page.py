@@ -104,6 +104,7 @@ def test_operator_sees_the_consortium_and_may_choose_a_library(web):
     assert one.status_code == 200 and "ILL demand: South University Library" in one.get_data(
         as_text=True
     )
+    assert operator.get(PAGE + "?library=east").status_code == 200  # it only lends
     unknown = operator.get(PAGE + "?library=nowhere")
     assert unknown.status_code == 400
     assert "No requests to or from that library" in unknown.get_data(as_text=True)
