@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import get_locale, gettext
@@ -26,6 +27,7 @@ from search_ui import charts
 from search_ui.auth import current_account, require
 from search_ui.extension import fedcat
 
+T = TypeVar("T")
 blueprint = Blueprint("demand", __name__, url_prefix="/staff")
 
 CACHE_SECONDS = 300
@@ -157,7 +159,8 @@ def _context(store: RequestStore, scope: Scope, now: datetime) -> dict[str, Any]
         abort(
             400, description=gettext("No requests to or from that library in the last 12 months.")
         )
-    forecast = demand.demand_forecast(store, now, "library", scope.library_id or "")
+    # every library's forecast comes from one fit of the consortium's: computed once for all
+    forecast = _kept(("forecast", f"{now:%Y-%m}"), lambda: demand.demand_forecast(store, now))
     suggestions = (
         purchase.suggestions(store, scope.library_id, now, fedcat().settings.purchase_min_requests)
         if scope.library_id
@@ -181,24 +184,29 @@ def _context(store: RequestStore, scope: Scope, now: datetime) -> dict[str, Any]
     }
 
 
-def _cache() -> dict[tuple[Any, ...], tuple[float, dict[str, Any]]]:
+def _cache() -> dict[tuple[Any, ...], tuple[float, Any]]:
     """This app's computed pages: the figures and charts, never the rendered page (which
     holds the signed-in account's CSRF token)."""
     return current_app.extensions.setdefault(CACHE_EXTENSION, {})
+
+
+def _kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()`, or what it gave for `key` less than CACHE_SECONDS ago."""
+    moment = time.monotonic()
+    with _cache_lock:
+        cached = _cache().get(key)
+    if cached is not None and moment - cached[0] < CACHE_SECONDS:
+        return cast(T, cached[1])
+    value = compute()
+    with _cache_lock:
+        _cache()[key] = (moment, value)
+    return value
 
 
 @blueprint.get("/demand")
 @require("staff", "operator")
 def demand_page() -> str:
     scope = _scope()
-    key = (scope.library_id, scope.may_choose, str(get_locale()))
-    moment = time.monotonic()
-    with _cache_lock:
-        cached = _cache().get(key)
-    if cached is not None and moment - cached[0] < CACHE_SECONDS:
-        context = cached[1]
-    else:
-        context = _context(fedcat().ill.store, scope, datetime.now(UTC))
-        with _cache_lock:
-            _cache()[key] = (moment, context)
+    key = ("page", scope.library_id, scope.may_choose, str(get_locale()))
+    context = _kept(key, lambda: _context(fedcat().ill.store, scope, datetime.now(UTC)))
     return render_template("staff/demand.html", **context)
