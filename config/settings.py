@@ -74,6 +74,8 @@ class Settings:
     ill_answer_days: int = 3
     #: days a closed request keeps its patron link before `fedcat ill tick` anonymises it
     ill_retention_days: int = 90
+    #: requests in 12 months by one library's patrons that make a work a purchase suggestion
+    purchase_min_requests: int = 3
     #: the SMTP server request mail goes to ("" = none: mail stays queued)
     smtp_host: str = ""
     smtp_port: int = 25
@@ -453,6 +455,15 @@ SETTINGS: tuple[Setting, ...] = (
         "1 to 3650",
         "days a closed request keeps its patron link; then only anonymous facts remain",
         _whole("FEDCAT_ILL_RETENTION_DAYS", 1, 3650, "days"),
+    ),
+    Setting(
+        "purchase_min_requests",
+        "FEDCAT_PURCHASE_MIN_REQUESTS",
+        "3",
+        "1 to 1000",
+        "requests for a work by one library's patrons in 12 months that make it a purchase "
+        "suggestion for that library (`fedcat ill purchase-suggestions`, /staff/demand)",
+        _whole("FEDCAT_PURCHASE_MIN_REQUESTS", 1, 1000, "requests"),
     ),
     Setting(
         "smtp_host",

@@ -167,5 +167,8 @@ def tick() -> None:
 
 
 def register(main: click.Group) -> None:
-    """Add `ill` to the `fedcat` command."""
+    """Add `ill` (with its demand reports, `ill.demand_cli`) to the `fedcat` command."""
+    from ill.demand_cli import add_to
+
+    add_to(ill)
     main.add_command(ill)

@@ -74,6 +74,16 @@ lending_rules = sa.Table(
     sa.Column("print_patron_names", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
+#: each requested work's subject area and year, as the catalogue gave them (migration 0007):
+#: what demand statistics group by and purchase suggestions read (`ill.stats`, `ill.purchase`)
+work_facts = sa.Table(
+    "ill_work_facts",
+    metadata,
+    sa.Column("work_id", sa.String(200), primary_key=True),
+    sa.Column("subject_area", sa.Text, nullable=False, server_default=""),
+    sa.Column("published_year", sa.Integer),
+)
+
 sa.Index("ill_requests_patron_work", requests.c.patron_ref, requests.c.work_id)
 #: the database itself refuses a second open request by a patron for a work, even under races
 sa.Index(
@@ -87,6 +97,10 @@ sa.Index(
 sa.Index("ill_events_request", events.c.request_id, events.c.seq)
 sa.Index("ill_requests_lender_open", requests.c.lender, requests.c.is_open)
 sa.Index("ill_events_action_at", events.c.action, events.c.at)
+#: the demand statistics' shipped / arrived per request, from the index alone (migration 0007)
+sa.Index(
+    "ill_events_action_request", events.c.action, events.c.request_id, events.c.lender, events.c.at
+)
 
 #: mail waiting to go (and mail sent), written in the transaction of the change it reports
 outbox = sa.Table(

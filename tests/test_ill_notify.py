@@ -224,6 +224,7 @@ def test_upgrade_from_0002_adds_an_empty_outbox(store_factory):
     engine.dispose()
     store = store_factory.open()
     assert (
-        current_revision(store.engine) == "0006"
-    )  # the head: outbox (0003), open-load index (0004), peer messages (0005), slips (0006)
+        current_revision(store.engine) == "0007"
+    )  # the head: outbox (0003), open-load index (0004), peer messages (0005), slips (0006),
+    # work facts (0007)
     assert Outbox(store).counts() == {}

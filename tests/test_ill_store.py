@@ -210,7 +210,7 @@ def test_lending_rules_round_trip_and_replace(store):
 def test_schema_from_empty_database_matches_the_models(store_factory):
     engine = store_factory.engine()
     upgrade(engine)
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == "0007"
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, schema.metadata) == []
@@ -243,7 +243,7 @@ def test_upgrade_from_previous_version_keeps_requests(store_factory):
         connection.execute(sa.table("ill_requests", *map(sa.column, row)).insert().values(row))
     engine.dispose()
     store = store_factory.open()  # opening migrates to head
-    assert current_revision(store.engine) == "0006"
+    assert current_revision(store.engine) == "0007"
     old = store.get("ill-old")
     assert (old.state, old.version, old.loan_condition, old.outcome_note) == (SENT, 3, "", "")
     store.set_rules(LendingRules("south", daily_cap=2))  # the new table is there
@@ -254,7 +254,7 @@ def test_opening_an_upgraded_store_again_changes_nothing(store_factory):
     first = store_factory.open()
     placed(first)
     second = store_factory.open()
-    assert current_revision(second.engine) == "0006" and second.count() == 1
+    assert current_revision(second.engine) == "0007" and second.count() == 1
 
 
 def test_sqlite_store_uses_wal_with_normal_sync(store):
