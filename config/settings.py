@@ -99,6 +99,7 @@ class Settings:
     stale_days: int = 7
     #: a fall of a metadata quality share (0 to 1) between runs that `fedcat health` flags
     quality_drop: float = 0.2
+    volume_change: float = 0.1
     #: where alerts go when a partner becomes flagged ("" = no alert mail)
     operator_email: str = ""
     #: the bearer token `/metrics` asks for ("" = answered to loopback clients only)
@@ -576,6 +577,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ISBN/ISSN, subjects, language or year, or of holdings with call numbers or statuses, "
         "is flagged by fedcat health",
         _fraction("FEDCAT_QUALITY_DROP"),
+    ),
+    Setting(
+        "volume_change",
+        "FEDCAT_VOLUME_CHANGE",
+        "0.1",
+        "share, above 0 to 1",
+        "a harvest run in which a partner deletes more than this share of its records is "
+        "flagged by fedcat health",
+        _fraction("FEDCAT_VOLUME_CHANGE"),
     ),
     Setting(
         "operator_email",

@@ -245,6 +245,7 @@ def _health(settings, partners=None):
             [p.id for p in (partners if partners is not None else _partners(settings))],
             stale_days=settings.stale_days,
             quality_drop=settings.quality_drop,
+            volume_change=settings.volume_change,
         )
     finally:
         checkpoints.close()

@@ -64,6 +64,8 @@ class PartnerHealth:
     last_success: str | None
     days_since_success: float | None
     recent: list[RunSummary] = field(default_factory=list)  # newest last
+    #: days since the newest run that brought, deleted or removed a record (None: none did)
+    days_since_change: float | None = None
     flags: list[str] = field(default_factory=list)
     quality: QualityReport | None = None
 
@@ -87,6 +89,7 @@ def partner_health(
     *,
     stale_days: int = 7,
     quality_drop: float = 0.2,
+    volume_change: float = 0.1,
     now: datetime | None = None,
 ) -> list[PartnerHealth]:
     now = now or datetime.now(UTC)
@@ -141,10 +144,41 @@ def partner_health(
             health.flags.append(f"failing: its last {FAILING_RUNS} runs stopped ({tail[-1]})")
         if recent and recent[-1].outcome == "removal held":
             health.flags.append("removal held: confirm with fedcat harvest --allow-removal")
+        changed = [started for started, r in runs if r["records"] or r["deleted"] or r.get("swept")]
+        if changed:
+            health.days_since_change = _days_between(changed[-1], now)
+        health.flags += volume_flags(recent, status.records, volume_change)
         health.quality = quality_report(recent)
         health.flags += quality_flags(recent, quality_drop)
         rows.append(health)
     return rows
+
+
+def _days_between(started: str, now: datetime) -> float:
+    moment = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round((now - moment) / timedelta(days=1), 2)
+
+
+def volume_flags(recent: list[RunSummary], held: int, volume_change: float) -> list[str]:
+    """A flag when the newest run deleted (as the partner's OAI-PMH feed said) more than
+    `volume_change` of the records the partner held before it. Removals of records a full
+    harvest no longer saw are held by the removal guard until the operator confirms them;
+    deletions are not, so a server that marks most of its catalogue deleted is seen here.
+    A deletion the partner sends again (an incremental harvest overlaps the last one)
+    counts again: the share is an upper bound."""
+    if not recent:
+        return []
+    last = recent[-1]
+    gone = last.deleted
+    before = held + gone
+    if not before or gone <= volume_change * before:
+        return []
+    return [
+        f"volume: the last run deleted {gone} records against {held} still held "
+        f"({gone / before:.0%} of both, more than FEDCAT_VOLUME_CHANGE={volume_change:g})"
+    ]
 
 
 def quality_report(recent: list[RunSummary]) -> QualityReport | None:
@@ -193,6 +227,11 @@ def describe(health: PartnerHealth) -> list[str]:
     lines = [
         f"{health.partner_id}: {health.records} records held ({health.deleted} deleted), "
         f"{health.runs} runs, last success {since}"
+        + (
+            f", last change {health.days_since_change:g} days ago"
+            if health.days_since_change is not None
+            else ""
+        )
     ]
     for run in health.recent:
         lines.append(

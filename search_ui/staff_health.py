@@ -28,6 +28,7 @@ def partner_health_now() -> list[PartnerHealth]:
             [p.id for p in fedcat().partners],
             stale_days=settings.stale_days,
             quality_drop=settings.quality_drop,
+            volume_change=settings.volume_change,
         )
     finally:
         checkpoints.close()
