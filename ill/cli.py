@@ -94,7 +94,9 @@ def _partners(settings: Settings) -> list[Partner]:
 
 
 @contextmanager
-def _housekeeping() -> Iterator[Housekeeping]:
+def request_store() -> Iterator[tuple[Settings, RequestStore]]:
+    """The settings and the request store they name, closed afterwards; a bad setting or a
+    store that cannot be opened is a clear CLI error."""
     try:
         settings = from_environment()
     except SettingsError as exc:
@@ -106,13 +108,19 @@ def _housekeeping() -> Iterator[Housekeeping]:
     except sa.exc.OperationalError as exc:
         raise click.ClickException(f"cannot open the request store: {exc.orig}") from None
     try:
+        yield settings, store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _housekeeping() -> Iterator[Housekeeping]:
+    with request_store() as (settings, store):
         from ill.peers.wiring import ill_service
 
         partners = _partners(settings)
         service = ill_service(store, partners, IllSettings(answer_days=settings.ill_answer_days))
         yield Housekeeping(settings, store, service, partners)
-    finally:
-        store.close()
 
 
 def _say_mail(report: SendReport | None) -> None:

@@ -7,36 +7,14 @@ the date they are computed at (for a report as of a day, or a reproducible run).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import click
-import sqlalchemy as sa
 
-from config.settings import Settings, SettingsError, from_environment
 from ill import demand, purchase, stats
-from ill.store import RequestStore, open_store
+from ill.cli import request_store
 
 MONTH_DAYS = 30.44
-
-
-@contextmanager
-def _store() -> Iterator[tuple[Settings, RequestStore]]:
-    try:
-        settings = from_environment()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not settings.database:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        store = open_store(settings.database_location)
-    except sa.exc.OperationalError as exc:
-        raise click.ClickException(f"cannot open the request store: {exc.orig}") from None
-    try:
-        yield settings, store
-    finally:
-        store.close()
 
 
 def _now(value: str | None) -> datetime:
@@ -90,7 +68,7 @@ def stats_command(library: str | None, months: int, now_text: str | None, as_jso
         raise click.BadParameter("must be 0 or more", param_hint="--months")
     now = _now(now_text)
     since = now - timedelta(days=round(months * MONTH_DAYS)) if months else None
-    with _store() as (_settings, store):
+    with request_store() as (_settings, store):
         found = stats.demand_stats(store, library=library, since=since, until=now)
     if as_json:
         click.echo(json.dumps(found.as_json(), indent=2))
@@ -105,7 +83,7 @@ def stats_command(library: str | None, months: int, now_text: str | None, as_jso
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text")
 def forecast_command(by: str, only: str | None, now_text: str | None, as_json: bool) -> None:
     """Requests per month for the next 6 months, with an 80% interval and a backtest."""
-    with _store() as (_settings, store):
+    with request_store() as (_settings, store):
         found = demand.demand_forecast(store, _now(now_text), by, only)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(found.as_json(), indent=2))
@@ -133,7 +111,7 @@ def forecast_command(by: str, only: str | None, now_text: str | None, as_json: b
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text")
 def purchase_command(library: str, now_text: str | None, as_json: bool) -> None:
     """Works this library's patrons asked for often, or new ones: buy instead of borrow?"""
-    with _store() as (settings, store):
+    with request_store() as (settings, store):
         found = purchase.suggestions(store, library, _now(now_text), settings.purchase_min_requests)
     if as_json:
         rows = [

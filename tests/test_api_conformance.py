@@ -25,22 +25,16 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from config.partners import Partner
 from config.settings import Settings
-from indexer.catalog import Catalog, open_state
 from search_ui.app import create_app
-from tests.conftest import ENGINES, make_engine
-from tests.fixtures.builders import record
+from tests.conftest import ENGINES
 from tests.fixtures.live import serve_wsgi
+from tests.fixtures.sample_catalog import PARTNERS, sample_catalog
 
 EXAMPLES = int(os.environ.get("FEDCAT_CONFORMANCE_EXAMPLES", "25"))
 #: the same requests every run, so the suite does not fail by chance; FEDCAT_CONFORMANCE_RANDOM=1
 #: explores new ones (how the document's gaps were found)
 DERANDOMIZE = os.environ.get("FEDCAT_CONFORMANCE_RANDOM") != "1"
-PARTNERS = [
-    Partner("north", "North City Library", "http://127.0.0.1:9/oai"),
-    Partner("south", "South University Library", "http://127.0.0.1:9/oai"),
-]
 CHEAP_PASSWORD_COST = (1, 8, 1)  # accounts made for the test only
 
 
@@ -48,29 +42,15 @@ CHEAP_PASSWORD_COST = (1, 8, 1)  # accounts made for the test only
 def live_api(request, tmp_path_factory):
     """The app on loopback over each engine; yields (base URL, a north API token)."""
     tmp = tmp_path_factory.mktemp(f"conformance-{request.param}")
-    engine = make_engine(request.param, request, tmp)
-    db = open_state(tmp / "state.sqlite")
-    catalog = Catalog(db, engine, {p.id: p.name for p in PARTNERS})
-    catalog.add_records(
-        [
-            record("north", "n1", "Crime and punishment", author="Dostoyevsky", year=1866),
-            record("south", "s1", "The idiot", author="Dostoyevsky, Fyodor", year=1869),
-            record("north", "n2", "Kind of blue", format="recording", year=1959, language="zxx"),
-            record("south", "s2", "红楼梦", author="曹雪芹", language="chi", subjects=("小说",)),
-        ]
-    )
-    settings_ = Settings(data_dir=tmp, rate_limit=None, database=str(tmp / "shared.sqlite"),
-                         password_cost=CHEAP_PASSWORD_COST)  # fmt: skip
-    app = create_app(settings_, engine=engine, partners=PARTNERS)
-    shared = app.extensions["fedcat"]
-    shared.accounts.add_patron("north", "N-1", "Test Patron", pin="2468")
-    token = shared.accounts.create_token("north", "conformance").secret
-    with serve_wsgi(app) as url:
-        yield url, token
-    db.close()
-    if request.param == "elasticsearch":
-        engine.drop()
-    engine.close()
+    with sample_catalog(request.param, request, tmp) as catalog:
+        settings_ = Settings(data_dir=tmp, rate_limit=None, database=str(tmp / "shared.sqlite"),
+                             password_cost=CHEAP_PASSWORD_COST)  # fmt: skip
+        app = create_app(settings_, engine=catalog.engine, partners=PARTNERS)
+        shared = app.extensions["fedcat"]
+        shared.accounts.add_patron("north", "N-1", "Test Patron", pin="2468")
+        token = shared.accounts.create_token("north", "conformance").secret
+        with serve_wsgi(app) as url:
+            yield url, token
 
 
 @pytest.fixture(scope="module")

@@ -26,20 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.partners import Partner
 from config.settings import Settings
-from indexer.catalog import Catalog, open_state
 from indexer.query import FACET_FIELDS, SORTS
 from search_ui.app import create_app
-from tests.conftest import ENGINES, make_engine
-from tests.fixtures.builders import record
+from tests.conftest import ENGINES
 from tests.fixtures.live import serve_wsgi
+from tests.fixtures.sample_catalog import PARTNERS, sample_catalog
 
 EXAMPLES = int(os.environ.get("FEDCAT_FUZZ_EXAMPLES", "1000"))
-PARTNERS = [
-    Partner("north", "North City Library", "http://127.0.0.1:9/oai"),
-    Partner("south", "South University Library", "http://127.0.0.1:9/oai"),
-]
 #: Answers of the HTTP server itself (werkzeug here, gunicorn in production) to a request line
 #: or headers over its size bounds: not JSON, as the app never sees the request.
 SERVER_BOUNDS = (414, 431)
@@ -90,26 +84,15 @@ class LiveApp:
 @pytest.fixture(scope="module", params=ENGINES)
 def live(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"fuzz-{request.param}")
-    engine = make_engine(request.param, request, tmp)
-    db = open_state(tmp / "state.sqlite")
-    catalog = Catalog(db, engine, {p.id: p.name for p in PARTNERS})
-    catalog.add_records(
-        [
-            record("north", "n1", "Crime and punishment", author="Dostoyevsky", year=1866),
-            record("south", "s1", "The idiot", author="Dostoyevsky, Fyodor", year=1869),
-            record("north", "n2", "Kind of blue", format="recording", year=1959, language="zxx"),
-            record("south", "s2", "红楼梦", author="曹雪芹", language="chi", subjects=("小说",)),
-        ]
-    )
-    app = create_app(Settings(data_dir=tmp, rate_limit=None), engine=engine, partners=PARTNERS)
-    routes = sorted(rule.rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ()))
-    work_ids = sorted(catalog.store.work_ids())
-    with serve_wsgi(app) as url:
-        yield LiveApp(url, routes, work_ids)
-    db.close()
-    if request.param == "elasticsearch":
-        engine.drop()
-    engine.close()
+    with sample_catalog(request.param, request, tmp) as catalog:
+        app_settings = Settings(data_dir=tmp, rate_limit=None)
+        app = create_app(app_settings, engine=catalog.engine, partners=PARTNERS)
+        routes = sorted(
+            rule.rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())
+        )
+        work_ids = sorted(catalog.store.work_ids())
+        with serve_wsgi(app) as url:
+            yield LiveApp(url, routes, work_ids)
 
 
 # -- what hostile clients send -----------------------------------------------------------------
