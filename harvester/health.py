@@ -120,10 +120,7 @@ def partner_health(
             )
             for started, report in runs[-RECENT_RUNS:]
         ]
-        since = None
-        if status.last_success:
-            moment = datetime.fromisoformat(status.last_success.replace("Z", "+00:00"))
-            since = round((now - moment) / timedelta(days=1), 2)
+        since = _days_between(status.last_success, now) if status.last_success else None
         health = PartnerHealth(
             status.partner_id,
             status.records,
